@@ -1,0 +1,264 @@
+"""Compiled pair scoring for P1: each mentee's best mentors, and the pairs the duals do not cover.
+
+A pair's fit is computed exactly as ``scoring.score_block`` computes it, one pair at a time:
+
+* every criterion but distance from bit sets: a mentee's items for a criterion all carry the same
+  points (the criterion's weight shared over the mentee's items), so the criterion gives
+  ``points * popcount(mentee items & mentor items)``; whole numbers, so the sum is exact;
+* distance from the squared chord with the same ``+ - * / sqrt`` steps as ``geo`` and numpy, so
+  the same bits come out.
+
+Hard constraints are checked before any score: travel (squared chords against both limits), then
+gender and language (bit masks), then exclusions (a sorted list per mentee). The fit is only
+finished when it could matter: a pair whose fit without distance plus the most distance can give
+cannot reach a mentee's current K-th best, or cannot break the duals, is dropped unscored.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from matchengine._jit import jit, jit_inline, popcount
+from matchengine.scoring import IntArray
+
+U64 = npt.NDArray[np.uint64]
+F64 = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_ASIN = np.array(
+    [math.factorial(2 * k) / (4**k * math.factorial(k) ** 2 * (2 * k + 1)) for k in range(11)]
+)
+
+
+@jit_inline
+def _distance_points(c2: float, radius: float, scale: float, points: float, coeffs: F64) -> int:
+    """Distance points for a squared chord: ``scoring._points_for``, one pair at a time."""
+    x = math.sqrt(min(max(c2, 0.0), 4.0)) * 0.5
+    for _ in range(2):
+        x = x / math.sqrt(2.0 * (1.0 + math.sqrt(1.0 - x * x)))
+    y2 = x * x
+    series = coeffs[coeffs.size - 1]
+    for k in range(coeffs.size - 2, -1, -1):
+        series = series * y2 + coeffs[k]
+    half = 4.0 * x * series
+    d = 2.0 * half * radius
+    share = max(0.0, 1.0 - d / scale)
+    return int(np.rint(share * points))
+
+
+@jit
+def _kernel(
+    mode: int,
+    g_mem: IntArray,
+    g_mptr: IntArray,
+    g_col: IntArray,
+    g_cptr: IntArray,
+    keep: int,
+    limit: IntArray,
+    u: IntArray,
+    v: IntArray,
+    base: IntArray,
+    fit_weight: int,
+    theta: int,
+    near: int,
+    a_xyz: F64,
+    b_xyz: F64,
+    a_loc: BoolArray,
+    b_loc: BoolArray,
+    a_lim: F64,
+    b_lim: F64,
+    a_has: BoolArray,
+    b_has: BoolArray,
+    travel_hard: bool,
+    a_gown: IntArray,
+    a_gref: IntArray,
+    b_gown: IntArray,
+    b_gref: IntArray,
+    need_lang: BoolArray,
+    a_lang: U64,
+    b_lang: U64,
+    ex_ptr: IntArray,
+    ex_col: IntArray,
+    a_bits: U64,
+    a_pts: IntArray,
+    b_bits: U64,
+    dist_pts: float,
+    scale2: float,
+    radius: float,
+    scale: float,
+    coeffs: F64,
+    out_col: IntArray,
+    out_fit: IntArray,
+    out_count: IntArray,
+) -> tuple[IntArray, IntArray, IntArray, int]:
+    """Both scans (``top_k`` with mode 0, ``violations`` with mode 1) share this loop.
+
+    The checks are written out here rather than in helpers: a helper taking the arrays costs
+    several times the checks themselves, even inlined.
+    """
+    size = keep + 1
+    hf = np.zeros(max(size, 1), dtype=np.int64)
+    hc = np.zeros(max(size, 1), dtype=np.int64)
+    dmax = int(np.rint(dist_pts)) if dist_pts > 0.0 else 0
+    cap = 1 << 12
+    out_r = np.empty(cap, dtype=np.int64)
+    out_c = np.empty(cap, dtype=np.int64)
+    out_f = np.empty(cap, dtype=np.int64)
+    n_out = 0
+    counted = 0
+    n_words = a_bits.shape[1]
+    n_lang = a_lang.shape[1]
+    for g in range(g_mptr.size - 1):
+        c_lo = g_cptr[g]
+        c_hi = g_cptr[g + 1]
+        for t in range(g_mptr[g], g_mptr[g + 1]):
+            i = g_mem[t]
+            lim = limit[i] if mode == 1 else 0
+            if mode == 1 and lim <= 0:
+                continue
+            slack_i = (u[i] - base[i] - near) if mode == 1 else 0
+            ax = a_xyz[i, 0]
+            ay = a_xyz[i, 1]
+            az = a_xyz[i, 2]
+            alim = a_lim[i]
+            aloc = a_loc[i]
+            ahas = a_has[i]
+            agref = a_gref[i]
+            agown = a_gown[i]
+            nl = need_lang[i]
+            elo = ex_ptr[i]
+            ehi = ex_ptr[i + 1]
+            n_h = 0
+            for q in range(c_lo, c_hi):
+                j = g_col[q]
+                vj = 0
+                if mode == 1:
+                    vj = v[j]
+                    if vj >= lim:
+                        continue
+                else:
+                    counted += 1
+                # Hard constraints: travel, gender, language, exclusions.
+                both = aloc and b_loc[j]
+                c2 = 4.0
+                if both:
+                    dx = ax - b_xyz[j, 0]
+                    dy = ay - b_xyz[j, 1]
+                    dz = az - b_xyz[j, 2]
+                    c2 = dx * dx + dy * dy + dz * dz
+                if travel_hard:
+                    if both:
+                        if c2 > min(alim, b_lim[j]):
+                            continue
+                    elif ahas or b_has[j]:
+                        continue
+                if (agref >> b_gown[j]) & 1 or (b_gref[j] >> agown) & 1:
+                    continue
+                if nl:
+                    shared = False
+                    for w in range(n_lang):
+                        if a_lang[i, w] & b_lang[j, w]:
+                            shared = True
+                            break
+                    if not shared:
+                        continue
+                if ehi > elo:
+                    lo = elo
+                    hi = ehi
+                    while lo < hi:
+                        mid = (lo + hi) >> 1
+                        if ex_col[mid] < j:
+                            lo = mid + 1
+                        else:
+                            hi = mid
+                    if lo < ehi and ex_col[lo] == j:
+                        continue
+                # Fit without distance, then the most distance could add.
+                fit = 0
+                for w in range(n_words):
+                    p = a_pts[i, w]
+                    if p != 0:
+                        fit += p * popcount(a_bits[i, w] & b_bits[j, w])
+                near_enough = dist_pts > 0.0 and c2 < scale2
+                ub = fit + (dmax if near_enough else 0)
+                if mode == 1:
+                    if ub < theta or fit_weight * ub <= slack_i + vj:
+                        continue
+                    counted += 1
+                    if near_enough:
+                        fit += _distance_points(c2, radius, scale, dist_pts, coeffs)
+                    if fit < theta or fit_weight * fit <= slack_i + vj:
+                        continue
+                    if n_out == out_r.size:
+                        grow = out_r.size * 2
+                        r2 = np.empty(grow, dtype=np.int64)
+                        c3 = np.empty(grow, dtype=np.int64)
+                        f2 = np.empty(grow, dtype=np.int64)
+                        r2[:n_out] = out_r[:n_out]
+                        c3[:n_out] = out_c[:n_out]
+                        f2[:n_out] = out_f[:n_out]
+                        out_r = r2
+                        out_c = c3
+                        out_f = f2
+                    out_r[n_out] = i
+                    out_c[n_out] = j
+                    out_f[n_out] = fit
+                    n_out += 1
+                    continue
+                # Top-K: the heap's top is the worst kept pair (lowest fit, then last mentor).
+                if n_h == size and (ub < hf[0] or (ub == hf[0] and j > hc[0])):
+                    continue
+                if near_enough:
+                    fit += _distance_points(c2, radius, scale, dist_pts, coeffs)
+                if n_h < size:
+                    k = n_h
+                    n_h += 1
+                    while k > 0:
+                        par = (k - 1) >> 1
+                        if hf[par] < fit or (hf[par] == fit and hc[par] > j):
+                            break
+                        hf[k] = hf[par]
+                        hc[k] = hc[par]
+                        k = par
+                    hf[k] = fit
+                    hc[k] = j
+                    continue
+                if fit < hf[0] or (fit == hf[0] and j > hc[0]):
+                    continue
+                k = 0
+                while True:
+                    c = 2 * k + 1
+                    if c >= size:
+                        break
+                    if c + 1 < size and (
+                        hf[c + 1] < hf[c] or (hf[c + 1] == hf[c] and hc[c + 1] > hc[c])
+                    ):
+                        c += 1
+                    if hf[c] > fit or (hf[c] == fit and hc[c] < j):
+                        break
+                    hf[k] = hf[c]
+                    hc[k] = hc[c]
+                    k = c
+                hf[k] = fit
+                hc[k] = j
+            if mode == 1:
+                continue
+            # Best first: sort the kept pairs by (-fit, mentor).
+            for a in range(1, n_h):
+                f = hf[a]
+                c = hc[a]
+                b = a - 1
+                while b >= 0 and (hf[b] < f or (hf[b] == f and hc[b] > c)):
+                    hf[b + 1] = hf[b]
+                    hc[b + 1] = hc[b]
+                    b -= 1
+                hf[b + 1] = f
+                hc[b + 1] = c
+            for a in range(n_h):
+                out_col[t, a] = hc[a]
+                out_fit[t, a] = hf[a]
+            out_count[t] = n_h
+    return out_r[:n_out], out_c[:n_out], out_f[:n_out], counted

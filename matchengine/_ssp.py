@@ -1,0 +1,652 @@
+"""Exact maximum-weight b-matching by successive shortest paths, with exact integer duals.
+
+The problem: mentee i takes at most one mentor, mentor j at most ``cap[j]`` mentees, and arc
+(i, j) is worth ``w[i, j] > 0``. Its LP dual has mentee values ``u >= 0``, mentor prices
+``v >= 0`` and ``u[i] + v[j] >= w[i, j]`` on every arc; the LP is integral, so a matching and duals
+with equal objectives prove each other optimal.
+
+The solver keeps a matching and duals that satisfy every optimality condition among the mentees
+already placed (every arc covered, used arcs tight, a mentor with a price is full, an unmatched
+mentee has value 0) and places one more mentee at a time (the Hungarian method, on mentors with
+capacities): a Dijkstra search over reduced costs ``u[i] + v[j] - w[i, j] >= 0`` finds the
+cheapest way to make room, ending at a mentor with a free place or at a mentee who is better off
+unmatched, then the duals move by the search distances and the path is flipped. Every number is an
+integer, so the duals it returns are exact.
+
+Warm start: after arcs are added, only the mentees whose new arcs are not covered are taken out
+and placed again. A mentor who loses a mentee keeps its price while it has a free place; the
+search may end there, and ``_repair`` then lowers the price of any mentor still left with a free
+place (the same search with the roles swapped), so all conditions hold again at the end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matchengine._jit import jit
+from matchengine.scoring import IntArray
+
+INF = np.int64(2**62)
+
+
+@jit
+def _sift_up(hd: IntArray, hj: IntArray, pos: IntArray, k: int) -> None:
+    d = hd[k]
+    j = hj[k]
+    while k > 0:
+        p = (k - 1) >> 1
+        if hd[p] < d or (hd[p] == d and hj[p] < j):
+            break
+        hd[k] = hd[p]
+        hj[k] = hj[p]
+        pos[hj[k]] = k
+        k = p
+    hd[k] = d
+    hj[k] = j
+    pos[j] = k
+
+
+@jit
+def _pop(hd: IntArray, hj: IntArray, pos: IntArray, size: int) -> int:
+    """Remove the heap's top (the caller has read it); returns the new size."""
+    pos[hj[0]] = -1
+    size -= 1
+    if size == 0:
+        return 0
+    d = hd[size]
+    j = hj[size]
+    k = 0
+    while True:
+        c = 2 * k + 1
+        if c >= size:
+            break
+        if c + 1 < size and (hd[c + 1] < hd[c] or (hd[c + 1] == hd[c] and hj[c + 1] < hj[c])):
+            c += 1
+        if hd[c] > d or (hd[c] == d and hj[c] > j):
+            break
+        hd[k] = hd[c]
+        hj[k] = hj[c]
+        pos[hj[k]] = k
+        k = c
+    hd[k] = d
+    hj[k] = j
+    pos[j] = k
+    return size
+
+
+@jit
+def _place(
+    s: int,
+    indptr: IntArray,
+    acol: IntArray,
+    aw: IntArray,
+    cap: IntArray,
+    u: IntArray,
+    v: IntArray,
+    mate: IntArray,
+    sstart: IntArray,
+    holder: IntArray,
+    load: IntArray,
+    dist: IntArray,
+    pred: IntArray,
+    done: IntArray,
+    hd: IntArray,
+    hj: IntArray,
+    pos: IntArray,
+    touched: IntArray,
+    settled_i: IntArray,
+    settled_d: IntArray,
+    stamp: int,
+) -> int:
+    """Place unmatched mentee ``s`` (see module doc). Returns the number of mentors searched."""
+    best = np.int64(0)
+    for a in range(indptr[s], indptr[s + 1]):
+        gain = aw[a] - v[acol[a]]
+        if gain > best:
+            best = gain
+    u[s] = best
+    end_d = best  # leaving s unmatched costs its whole value
+    end_mentor = -1
+    end_mentee = s
+    size = 0
+    nt = 0
+    for a in range(indptr[s], indptr[s + 1]):
+        j = acol[a]
+        r = u[s] + v[j] - aw[a]
+        if done[j] != stamp:
+            done[j] = stamp
+            dist[j] = INF
+            pos[j] = -1
+            touched[nt] = j
+            nt += 1
+        if r < dist[j]:
+            dist[j] = r
+            pred[j] = s
+            if pos[j] < 0:
+                hd[size] = r
+                hj[size] = j
+                pos[j] = size
+                size += 1
+            else:
+                hd[pos[j]] = r
+            _sift_up(hd, hj, pos, pos[j])
+    ns = 0  # settled mentees (held by settled mentors)
+    count = 0
+    while size > 0:
+        d = hd[0]
+        j = hj[0]
+        if d >= end_d:
+            break
+        size = _pop(hd, hj, pos, size)
+        pos[j] = -2  # settled
+        count += 1
+        if load[j] < cap[j]:
+            end_d = d
+            end_mentor = j
+            end_mentee = -1
+            break
+        for k in range(sstart[j], sstart[j + 1]):
+            i = holder[k]
+            settled_i[ns] = i
+            settled_d[ns] = d
+            ns += 1
+            if d + u[i] < end_d:
+                end_d = d + u[i]
+                end_mentee = i
+                end_mentor = -1
+            for a in range(indptr[i], indptr[i + 1]):
+                j2 = acol[a]
+                if done[j2] != stamp:
+                    done[j2] = stamp
+                    dist[j2] = INF
+                    pos[j2] = -1
+                    touched[nt] = j2
+                    nt += 1
+                elif pos[j2] == -2:
+                    continue
+                nd = d + u[i] + v[j2] - aw[a]
+                if nd < dist[j2]:
+                    dist[j2] = nd
+                    pred[j2] = i
+                    if pos[j2] < 0:
+                        hd[size] = nd
+                        hj[size] = j2
+                        pos[j2] = size
+                        size += 1
+                    else:
+                        hd[pos[j2]] = nd
+                    _sift_up(hd, hj, pos, pos[j2])
+    # Move the duals by the search distances.
+    for t in range(nt):
+        j = touched[t]
+        if pos[j] == -2 and dist[j] < end_d:
+            v[j] += end_d - dist[j]
+    for t in range(ns):
+        u[settled_i[t]] -= end_d - settled_d[t]
+    u[s] -= end_d
+    # Flip the path.
+    if end_mentor >= 0:
+        j = end_mentor
+        slot = -1
+        for k in range(sstart[j], sstart[j + 1]):
+            if holder[k] < 0:
+                slot = k
+                break
+        load[j] += 1
+    else:
+        i = end_mentee
+        if i == s:
+            return count
+        j = mate[i]
+        mate[i] = -1
+        slot = -1
+        for k in range(sstart[j], sstart[j + 1]):
+            if holder[k] == i:
+                slot = k
+                break
+    while True:
+        i = pred[j]
+        old = mate[i]
+        holder[slot] = i
+        mate[i] = j
+        if i == s:
+            break
+        j = old
+        slot = -1
+        for k in range(sstart[j], sstart[j + 1]):
+            if holder[k] == i:
+                slot = k
+                break
+    return count
+
+
+@jit
+def _repair(
+    j0: int,
+    rptr: IntArray,
+    rrow: IntArray,
+    rw: IntArray,
+    u: IntArray,
+    v: IntArray,
+    mate: IntArray,
+    sstart: IntArray,
+    holder: IntArray,
+    load: IntArray,
+    dist: IntArray,
+    pred: IntArray,
+    seen: IntArray,
+    isettled: IntArray,
+    msettled: IntArray,
+    hd: IntArray,
+    hj: IntArray,
+    pos: IntArray,
+    sk: IntArray,
+    sd: IntArray,
+    si: IntArray,
+    sid: IntArray,
+    via: IntArray,
+    stamp: int,
+) -> int:
+    """Lower the price of mentor ``j0``, who has a free place, or fill the place (module doc).
+
+    The mirror of ``_place``: a Dijkstra search over mentees from ``j0``. A mentee reached at
+    distance e can move into the mentor it was reached from; the search ends at an unmatched
+    mentee (who fills the chain), at a mentor whose price falls to zero on the way (who gives up
+    a mentee), or when ``j0``'s own price reaches zero.
+    """
+    end_d = v[j0]
+    end_mentee = -1
+    end_mentor = j0
+    size = 0
+    nk = 0
+    ni = 0
+    count = 0
+    k = j0
+    dk = np.int64(0)
+    while True:
+        # Settle mentor k at dk: its mentees' values rise with its falling price.
+        msettled[k] = stamp
+        sk[nk] = k
+        sd[nk] = dk
+        nk += 1
+        if k != j0 and dk + v[k] < end_d:
+            end_d = dk + v[k]
+            end_mentor = k
+            end_mentee = -1
+        for slot in range(sstart[k], sstart[k + 1]):
+            h = holder[slot]
+            if h >= 0 and isettled[h] != stamp:
+                isettled[h] = stamp
+                si[ni] = h
+                sid[ni] = dk
+                ni += 1
+        for a in range(rptr[k], rptr[k + 1]):
+            i = rrow[a]
+            if mate[i] == k or isettled[i] == stamp:
+                continue
+            if seen[i] != stamp:
+                seen[i] = stamp
+                dist[i] = INF
+                pos[i] = -1
+            nd = dk + u[i] + v[k] - rw[a]
+            if nd < dist[i]:
+                dist[i] = nd
+                pred[i] = k
+                if pos[i] < 0:
+                    hd[size] = nd
+                    hj[size] = i
+                    pos[i] = size
+                    size += 1
+                else:
+                    hd[pos[i]] = nd
+                _sift_up(hd, hj, pos, pos[i])
+        found = False
+        while size > 0:
+            d = hd[0]
+            i = hj[0]
+            if d >= end_d:
+                break
+            size = _pop(hd, hj, pos, size)
+            if isettled[i] == stamp:
+                continue
+            isettled[i] = stamp
+            si[ni] = i
+            sid[ni] = d
+            ni += 1
+            count += 1
+            if mate[i] < 0:
+                end_d = d
+                end_mentee = i
+                end_mentor = -1
+                break
+            k = mate[i]
+            dk = d
+            via[k] = i
+            found = True
+            break
+        if not found:
+            break
+    for t in range(ni):
+        if sid[t] < end_d:
+            u[si[t]] += end_d - sid[t]
+    for t in range(nk):
+        if sd[t] < end_d:
+            v[sk[t]] -= end_d - sd[t]
+    # Flip the chain that ends at j0.
+    if end_mentee >= 0:
+        i = end_mentee
+    elif end_mentor != j0:
+        i = via[end_mentor]
+        for kk in range(sstart[end_mentor], sstart[end_mentor + 1]):
+            if holder[kk] == i:
+                holder[kk] = -1
+                break
+        load[end_mentor] -= 1
+    else:
+        return count
+    while True:
+        target = pred[i]
+        mate[i] = target
+        if target == j0:
+            for kk in range(sstart[j0], sstart[j0 + 1]):
+                if holder[kk] < 0:
+                    holder[kk] = i
+                    break
+            load[j0] += 1
+            break
+        nxt = via[target]
+        for kk in range(sstart[target], sstart[target + 1]):
+            if holder[kk] == nxt:
+                holder[kk] = i
+                break
+        i = nxt
+    return count
+
+
+@jit
+def _solve(
+    indptr: IntArray,
+    acol: IntArray,
+    aw: IntArray,
+    rptr: IntArray,
+    rrow: IntArray,
+    rw: IntArray,
+    cap: IntArray,
+    order: IntArray,
+    u: IntArray,
+    v: IntArray,
+    mate: IntArray,
+    sstart: IntArray,
+    holder: IntArray,
+    load: IntArray,
+) -> int:
+    """Place the mentees in ``order`` (unmatched on entry), then repair mentors' free places."""
+    n = indptr.size - 1
+    m = cap.size
+    size = max(n, m) + 1
+    dist = np.full(size, INF, dtype=np.int64)
+    pred = np.full(size, -1, dtype=np.int64)
+    done = np.zeros(size, dtype=np.int64)
+    done2 = np.zeros(size, dtype=np.int64)
+    done3 = np.zeros(size, dtype=np.int64)
+    hd = np.zeros(size, dtype=np.int64)
+    hj = np.zeros(size, dtype=np.int64)
+    pos = np.full(size, -1, dtype=np.int64)
+    touched = np.zeros(size, dtype=np.int64)
+    total = int(sstart[m]) + size
+    a1 = np.zeros(total, dtype=np.int64)
+    a2 = np.zeros(total, dtype=np.int64)
+    a3 = np.zeros(total, dtype=np.int64)
+    a4 = np.zeros(total, dtype=np.int64)
+    via = np.zeros(size, dtype=np.int64)
+    work = 0
+    stamp = 0
+    for t in range(order.size):
+        stamp += 1
+        work += _place(
+            order[t],
+            indptr,
+            acol,
+            aw,
+            cap,
+            u,
+            v,
+            mate,
+            sstart,
+            holder,
+            load,
+            dist,
+            pred,
+            done,
+            hd,
+            hj,
+            pos,
+            touched,
+            a1,
+            a2,
+            stamp,
+        )
+    for j in range(m):
+        while load[j] < cap[j] and v[j] > 0:
+            stamp += 1
+            work += _repair(
+                j,
+                rptr,
+                rrow,
+                rw,
+                u,
+                v,
+                mate,
+                sstart,
+                holder,
+                load,
+                dist,
+                pred,
+                done,
+                done2,
+                done3,
+                hd,
+                hj,
+                pos,
+                a1,
+                a2,
+                a3,
+                a4,
+                via,
+                stamp,
+            )
+    return work
+
+
+@jit
+def _auction(
+    indptr: IntArray,
+    acol: IntArray,
+    aw: IntArray,
+    cap: IntArray,
+    sstart: IntArray,
+    price: IntArray,
+    holder: IntArray,
+    mate: IntArray,
+    eps0: int,
+) -> int:
+    """Forward auction with epsilon scaling: a matching and place prices within 1 of optimal.
+
+    Each mentee bids for the cheapest place of its best mentor (value ``w - price``), raising
+    that place's price by the margin over its second-best option plus epsilon; staying unmatched
+    is always an option worth 0. Epsilon falls by a factor of 8 per phase down to 1. The result
+    only seeds the exact solver, which makes it tight. Returns the number of bids.
+    """
+    n = indptr.size - 1
+    queue = np.zeros(n + 1, dtype=np.int64)
+    eps = max(1, eps0)
+    bids = 0
+    while True:
+        for k in range(holder.size):
+            holder[k] = -1
+        head = 0
+        tail = 0
+        for i in range(n):
+            mate[i] = -1
+            if indptr[i + 1] > indptr[i]:
+                queue[tail] = i
+                tail += 1
+        count = tail
+        while count > 0:
+            i = queue[head]
+            head += 1
+            if head == queue.size:
+                head = 0
+            count -= 1
+            best1 = np.int64(0)
+            best2 = np.int64(0)
+            j1 = -1
+            s1 = -1
+            second_of_j1 = np.int64(0)
+            for a in range(indptr[i], indptr[i + 1]):
+                j = acol[a]
+                lo = sstart[j]
+                hi = sstart[j + 1]
+                if hi == lo:
+                    continue
+                # Cheapest and second-cheapest place of mentor j.
+                smin = lo
+                p1 = price[lo]
+                p2 = np.int64(2**62)
+                for s in range(lo + 1, hi):
+                    ps = price[s]
+                    if ps < p1:
+                        p2 = p1
+                        p1 = ps
+                        smin = s
+                    elif ps < p2:
+                        p2 = ps
+                val = aw[a] - p1
+                if val > best1 or (val == best1 and j1 < 0 and val > 0):
+                    if j1 >= 0 and best1 > best2:
+                        best2 = best1
+                    best1 = val
+                    j1 = j
+                    s1 = smin
+                    second_of_j1 = aw[a] - p2 if hi - lo > 1 else np.int64(-(2**62))
+                elif val > best2:
+                    best2 = val
+            if j1 < 0 or best1 <= 0:
+                continue
+            if second_of_j1 > best2:
+                best2 = second_of_j1
+            price[s1] += best1 - best2 + eps
+            bids += 1
+            old = holder[s1]
+            holder[s1] = i
+            mate[i] = j1
+            if old >= 0:
+                mate[old] = -1
+                queue[tail] = old
+                tail += 1
+                if tail == queue.size:
+                    tail = 0
+                count += 1
+        if eps == 1:
+            return bids
+        eps = max(1, eps // 8)
+
+
+@jit
+def _seed(
+    indptr: IntArray,
+    acol: IntArray,
+    aw: IntArray,
+    cap: IntArray,
+    sstart: IntArray,
+    price: IntArray,
+    u: IntArray,
+    v: IntArray,
+    mate: IntArray,
+    holder: IntArray,
+    load: IntArray,
+) -> IntArray:
+    """Turn an auction's result into the exact solver's state; returns the mentees to place.
+
+    A mentor's price is its cheapest place's. Values follow from the prices, so every arc is
+    covered; a mentee whose own arc is not tight, or who is unmatched with a positive value, is
+    taken out to be placed exactly.
+    """
+    n = indptr.size - 1
+    m = cap.size
+    for j in range(m):
+        lo = sstart[j]
+        hi = sstart[j + 1]
+        best = np.int64(0)
+        if hi > lo:
+            best = price[lo]
+            for s in range(lo + 1, hi):
+                if price[s] < best:
+                    best = price[s]
+        v[j] = max(np.int64(0), best)
+        count = 0
+        for s in range(lo, hi):
+            if holder[s] >= 0:
+                count += 1
+        load[j] = count
+    out = np.zeros(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        best = np.int64(0)
+        for a in range(indptr[i], indptr[i + 1]):
+            gain = aw[a] - v[acol[a]]
+            if gain > best:
+                best = gain
+        u[i] = best
+        j = mate[i]
+        if j >= 0:
+            own = np.int64(-1)
+            for a in range(indptr[i], indptr[i + 1]):
+                if acol[a] == j:
+                    own = aw[a]
+                    break
+            if u[i] + v[j] != own:
+                for s in range(sstart[j], sstart[j + 1]):
+                    if holder[s] == i:
+                        holder[s] = -1
+                        break
+                load[j] -= 1
+                mate[i] = -1
+                u[i] = 0
+                out[k] = i
+                k += 1
+        elif best > 0:
+            u[i] = 0
+            out[k] = i
+            k += 1
+    return out[:k]
+
+
+@jit
+def _solve_seeded(
+    indptr: IntArray,
+    acol: IntArray,
+    aw: IntArray,
+    rptr: IntArray,
+    rrow: IntArray,
+    rw: IntArray,
+    cap: IntArray,
+    u: IntArray,
+    v: IntArray,
+    mate: IntArray,
+    sstart: IntArray,
+    holder: IntArray,
+    load: IntArray,
+    eps0: int,
+) -> int:
+    """Auction from the prices ``v`` (per mentor), then the exact finish (``_seed``, ``_solve``)."""
+    m = cap.size
+    price = np.zeros(holder.size, dtype=np.int64)
+    for j in range(m):
+        for s in range(sstart[j], sstart[j + 1]):
+            price[s] = v[j]
+    bids = _auction(indptr, acol, aw, cap, sstart, price, holder, mate, eps0)
+    order = _seed(indptr, acol, aw, cap, sstart, price, u, v, mate, holder, load)
+    return bids + _solve(
+        indptr, acol, aw, rptr, rrow, rw, cap, order, u, v, mate, sstart, holder, load
+    )

@@ -1,0 +1,345 @@
+"""Finding each mentee's best allowed mentors without scoring every mentee-mentor pair.
+
+Mentees are grouped by map cell. A k-d tree over mentors' unit-sphere vectors returns only the
+mentors a cell's travel limits can reach, and only those pairs are checked and scored, block by
+block. Each mentee keeps its ``keep`` best allowed mentors and ``bound``: the fit of the next best,
+which no left-out pair can beat. ``mentoring.py`` uses that bound to prove left-out pairs could
+not improve the answer, and scans a mentee in full when the proof needs it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.spatial import cKDTree
+
+from matchengine import _scan
+from matchengine.geo import EARTH_RADIUS
+from matchengine.scoring import Encoding, IntArray
+
+#: Pairs (members x reachable mentors) per kernel call: sets how often progress is reported.
+BATCH = 1 << 24
+#: Map cell size in degrees, about 35 by 32 miles in the UK: larger cells score more pairs in
+#: vain but save per-block overhead; this size was fastest at 1,000 to 50,000 mentees.
+CELL_LAT, CELL_LON = 0.5, 0.75
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Allowed pairs found for some mentees, best first per mentee."""
+
+    rows: IntArray  # mentee index per pair
+    cols: IntArray  # mentor index per pair
+    fits: IntArray
+    bound: IntArray  # per mentee scanned: best fit among allowed pairs not returned, -1 if none
+    pairs_scored: int
+
+
+def _limit_class(limit2: npt.NDArray[np.float64]) -> IntArray:
+    """Travel limits rounded to powers of 1.5: mentees with similar reach share a scan."""
+    finite = np.isfinite(limit2) & (limit2 > 0)
+    out = np.full(limit2.size, 63, dtype=np.int64)
+    out[finite] = np.clip(np.floor(np.log(limit2[finite]) / np.log(1.5**2)) + 32, 0, 62)
+    out[limit2 == 0] = 0
+    return out
+
+
+class Scanner:
+    """Scores blocks of pairs for chosen mentees, reaching only mentors they may be paired with."""
+
+    def __init__(
+        self, enc: Encoding, excluded: dict[int, IntArray], usable: IntArray, rows: IntArray
+    ) -> None:
+        self.enc = enc
+        self.all_rows = rows
+        self._cache: list[tuple[IntArray, IntArray]] | None = None
+        self._group_of: IntArray | None = None
+        self._allowed: dict[int, npt.NDArray[np.uint8]] = {}
+        self.excluded = excluded
+        self._kernel_data: tuple[object, ...] | None = None
+        self.usable = usable  # mentors with places left
+        loc = enc.located_b[usable]
+        self.located = usable[loc]
+        self.unlocated = usable[~loc]
+        self.unlimited = usable[~enc.has_limit_b[usable]]
+        self.tree = cKDTree(enc.xyz_b[self.located]) if self.located.size else None
+        limited = enc.has_limit_b[self.located]
+        limits = enc.limit2_b[self.located][limited]
+        self.max_mentor_limit2 = float(limits.max()) if limits.size else 0.0
+        self.located_unlimited = self.located[~limited]
+
+    def _groups(self, rows: IntArray) -> list[tuple[IntArray, IntArray]]:
+        """Split mentees into groups that share one set of reachable mentors."""
+        enc = self.enc
+        if not enc.travel_hard:
+            return [(rows, self.usable)]
+        groups: list[tuple[IntArray, IntArray]] = []
+        located = rows[enc.located_a[rows]]
+        unlocated = rows[~enc.located_a[rows]]
+        if unlocated.size:
+            # Without a location only people with no travel limit on either side can pair.
+            limited = enc.has_limit_a[unlocated]
+            if (~limited).any():
+                groups.append((unlocated[~limited], self.unlimited))
+            if limited.any():
+                groups.append((unlocated[limited], np.zeros(0, dtype=np.int64)))
+        if not located.size:
+            return groups
+        # Mentees without a limit are grouped apart: they reach much further than their neighbours.
+        lat = np.degrees(np.arcsin(np.clip(enc.xyz_a[located, 2], -1, 1)))
+        lon = np.degrees(np.arctan2(enc.xyz_a[located, 1], enc.xyz_a[located, 0]))
+        key = (
+            np.floor(lat / CELL_LAT).astype(np.int64) * 4096
+            + np.floor(lon / CELL_LON).astype(np.int64)
+        ) * 64 + _limit_class(enc.limit2_a[located])
+        order = np.lexsort((located, key))
+        located, key = located[order], key[order]
+        cuts = np.flatnonzero(np.diff(key)) + 1
+        for members in np.split(located, cuts):
+            groups.append((members, self._reachable(members)))
+        return groups
+
+    def _reachable(self, members: IntArray) -> IntArray:
+        enc = self.enc
+        if self.tree is None:
+            found = np.zeros(0, dtype=np.int64)
+        else:
+            xyz = enc.xyz_a[members]
+            centre = xyz.mean(axis=0)
+            centre /= np.linalg.norm(centre)
+            spread = float(np.sqrt(((xyz - centre) ** 2).sum(axis=1)).max())
+            # A pair must be within both limits: a mentee without one still only reaches
+            # mentors whose own limit covers them, plus the mentors with no limit at all.
+            own = float(enc.limit2_a[members].max())
+            if math.isinf(own) or self.located_unlimited.size == 0:
+                reach2 = min(own, self.max_mentor_limit2)
+            else:
+                reach2 = own
+            # Chord length is a metric, so cell spread plus reach covers every member's reach.
+            radius = spread + math.sqrt(reach2) + 1e-12
+            hits = self.tree.query_ball_point(centre, radius)
+            found = self.located[np.sort(np.asarray(hits, dtype=np.int64))]
+            if not enc.has_limit_a[members].all():
+                found = np.union1d(found, self.located_unlimited)
+        if not enc.has_limit_a[members].all():
+            found = np.union1d(found, np.intersect1d(self.unlocated, self.unlimited))
+        return found
+
+    def groups(self, rows: IntArray) -> list[tuple[int, IntArray, IntArray]]:
+        """Groups for ``rows``, computed once for all mentees and then filtered."""
+        if self._cache is None:
+            self._cache = self._groups(self.all_rows)
+            self._group_of = np.full(self.enc.fit_a.shape[0], -1, dtype=np.int64)
+            for k, (members, _) in enumerate(self._cache):
+                self._group_of[members] = k
+        if self._group_of is None:
+            raise AssertionError("group index missing")
+        wanted = np.zeros(self.enc.fit_a.shape[0], dtype=bool)
+        wanted[rows] = True
+        out = []
+        for k in np.flatnonzero(
+            np.bincount(self._group_of[rows], minlength=len(self._cache))
+        ).tolist():
+            members, cols = self._cache[k]
+            out.append((k, members[wanted[members]], cols))
+        return out
+
+    def scan(
+        self,
+        rows: IntArray,
+        keep: int,
+        progress: Callable[[float], None] | None = None,
+    ) -> Scan:
+        """Allowed pairs for ``rows``: the ``keep`` best per mentee and the bound (the next best)."""
+        out_r: list[IntArray] = []
+        out_c: list[IntArray] = []
+        out_f: list[IntArray] = []
+        bound = np.full(self.enc.fit_a.shape[0], -1, dtype=np.int64)
+        scored = 0
+        batches = self._batches(rows)
+        total = max(1, sum(int(b[0].size) for b in batches))
+        done = 0
+        data = self.kernel_data
+        for g_mem, g_mptr, g_col, g_cptr in batches:
+            out_col = np.zeros((g_mem.size, keep + 1), dtype=np.int64)
+            out_fit = np.zeros((g_mem.size, keep + 1), dtype=np.int64)
+            out_count = np.zeros(g_mem.size, dtype=np.int64)
+            none = np.zeros(0, dtype=np.int64)
+            scored += _scan._kernel(
+                0, g_mem, g_mptr, g_col, g_cptr, keep, none, none, none, none, 0, 0, 0,
+                *data, out_col, out_fit, out_count,
+            )[3]  # fmt: skip
+            full = out_count == keep + 1
+            bound[g_mem[full]] = out_fit[full, keep]
+            counts = np.minimum(out_count, keep)
+            mask = np.arange(keep + 1)[None, :] < counts[:, None]
+            out_r.append(np.broadcast_to(g_mem[:, None], mask.shape)[mask])
+            out_c.append(out_col[mask])
+            out_f.append(out_fit[mask])
+            done += int(g_mem.size)
+            if progress is not None:
+                progress(done / total)
+        return _collect(out_r, out_c, out_f, bound, scored)
+
+    def violations(
+        self,
+        rows: IntArray,
+        limit: IntArray,
+        u: IntArray,
+        v: IntArray,
+        base: IntArray,
+        fit_weight: int,
+        theta: int,
+        near: int,
+    ) -> Scan:
+        """Allowed pairs of ``rows`` with fit >= theta that the duals (u, v) miss by under ``near``.
+
+        A pair weighs ``base[i] + fit_weight * fit``. Only mentors priced below ``limit[i]`` are
+        looked at: the mentee's bound covers the rest (``mentoring._certified_solve``).
+        """
+        out_r: list[IntArray] = []
+        out_c: list[IntArray] = []
+        out_f: list[IntArray] = []
+        scored = 0
+        for g_mem, g_mptr, g_col, g_cptr in self._batches(rows):
+            empty = np.zeros((0, 1), dtype=np.int64)
+            r, c, f, k = _scan._kernel(
+                1, g_mem, g_mptr, g_col, g_cptr, 0, limit, u, v, base, fit_weight, theta, near,
+                *self.kernel_data, empty, empty, np.zeros(0, dtype=np.int64),
+            )  # fmt: skip
+            out_r.append(r)
+            out_c.append(c)
+            out_f.append(f)
+            scored += k
+        bound = np.full(self.enc.fit_a.shape[0], -1, dtype=np.int64)
+        return _collect(out_r, out_c, out_f, bound, scored)
+
+    def _batches(self, rows: IntArray) -> list[tuple[IntArray, IntArray, IntArray, IntArray]]:
+        """The groups of ``rows`` flattened for the kernels, in batches of about BATCH pairs."""
+        out: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []
+        mem: list[IntArray] = []
+        col: list[IntArray] = []
+        pairs = 0
+        for _, members, cols in self.groups(rows):
+            if cols.size == 0 or members.size == 0:
+                continue
+            mem.append(members)
+            col.append(cols)
+            pairs += int(members.size) * int(cols.size)
+            if pairs >= BATCH:
+                out.append(_flatten(mem, col))
+                mem, col, pairs = [], [], 0
+        if mem:
+            out.append(_flatten(mem, col))
+        return out
+
+    @property
+    def kernel_data(self) -> tuple[object, ...]:
+        if self._kernel_data is None:
+            self._kernel_data = _kernel_data(self.enc, self.excluded)
+        return self._kernel_data
+
+
+def _flatten(
+    mem: list[IntArray], col: list[IntArray]
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    mptr = np.zeros(len(mem) + 1, dtype=np.int64)
+    np.cumsum([m.size for m in mem], out=mptr[1:])
+    cptr = np.zeros(len(col) + 1, dtype=np.int64)
+    np.cumsum([c.size for c in col], out=cptr[1:])
+    return (
+        np.concatenate(mem).astype(np.int64),
+        mptr,
+        np.concatenate(col).astype(np.int64),
+        cptr,
+    )
+
+
+def _bits(flags: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint64]:
+    """Rows of flags packed into 64-bit words (bit k of word w is flag 64 w + k)."""
+    words = max(1, -(-flags.shape[1] // 64))
+    padded = np.zeros((flags.shape[0], words * 64), dtype=bool)
+    padded[:, : flags.shape[1]] = flags
+    packed = np.packbits(padded, axis=1, bitorder="little")
+    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64)
+
+
+def _kernel_data(enc: Encoding, excluded: dict[int, IntArray]) -> tuple[object, ...]:
+    """The encoding as the compiled scorer reads it (see ``_scan``)."""
+    n, m = enc.fit_a.shape[0], enc.fit_b.shape[0]
+    a_bits: list[npt.NDArray[np.uint64]] = []
+    b_bits: list[npt.NDArray[np.uint64]] = []
+    a_pts: list[IntArray] = []
+    for lo, hi in enc.columns.values():
+        if hi == lo:
+            continue
+        block = enc.fit_a[:, lo:hi]
+        points = block.max(axis=1).astype(np.int64)
+        if not ((block == 0) | (block == points[:, None])).all():
+            raise AssertionError("a mentee's items of one criterion carry different points")
+        bits_a = _bits(block > 0)
+        a_bits.append(bits_a)
+        b_bits.append(_bits(enc.fit_b[:, lo:hi] > 0))
+        a_pts.append(np.repeat(points[:, None], bits_a.shape[1], axis=1))
+    ng = len(enc.vocab["gender"])
+    problem = enc.problem
+    unit = problem.distance_unit
+    ex_ptr = np.zeros(n + 1, dtype=np.int64)
+    counts = np.zeros(n, dtype=np.int64)
+    for row, banned in excluded.items():
+        counts[row] = banned.size
+    np.cumsum(counts, out=ex_ptr[1:])
+    ex_col = np.zeros(int(ex_ptr[-1]), dtype=np.int64)
+    for row, banned in excluded.items():
+        ex_col[ex_ptr[row] : ex_ptr[row + 1]] = np.sort(banned)
+    if ng > 63:
+        raise AssertionError("more than 63 genders")
+    return (
+        enc.xyz_a,
+        enc.xyz_b,
+        enc.located_a,
+        enc.located_b,
+        enc.limit2_a,
+        enc.limit2_b,
+        enc.has_limit_a,
+        enc.has_limit_b,
+        bool(enc.travel_hard),
+        np.argmax(enc.gender_a[:, ng:], axis=1).astype(np.int64),
+        _bits(enc.gender_a[:, :ng] > 0)[:, 0].astype(np.int64),
+        np.argmax(enc.gender_b[:, :ng], axis=1).astype(np.int64),
+        _bits(enc.gender_b[:, ng:] > 0)[:, 0].astype(np.int64),
+        enc.needs_language,
+        _bits(enc.lang_a > 0),
+        _bits(enc.lang_b > 0),
+        ex_ptr,
+        ex_col,
+        np.ascontiguousarray(np.concatenate(a_bits, axis=1)) if a_bits else np.zeros((n, 1), np.uint64),
+        np.ascontiguousarray(np.concatenate(a_pts, axis=1)) if a_pts else np.zeros((n, 1), np.int64),
+        np.ascontiguousarray(np.concatenate(b_bits, axis=1)) if b_bits else np.zeros((m, 1), np.uint64),
+        float(enc.distance_points),
+        float(enc.scale2),
+        float(EARTH_RADIUS[unit]),
+        float(problem.distance_scale),
+        _scan._ASIN,
+    )
+
+
+def _collect(
+    out_r: list[IntArray],
+    out_c: list[IntArray],
+    out_f: list[IntArray],
+    bound: IntArray,
+    scored: int,
+) -> Scan:
+    empty = np.zeros(0, dtype=np.int64)
+    return Scan(
+        rows=np.concatenate(out_r).astype(np.int64) if out_r else empty,
+        cols=np.concatenate(out_c).astype(np.int64) if out_c else empty,
+        fits=np.concatenate(out_f) if out_f else empty,
+        bound=bound,
+        pairs_scored=scored,
+    )

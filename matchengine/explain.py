@@ -1,0 +1,385 @@
+"""Explanations: what each proposed pair scored on, and why each unmatched mentee is unmatched.
+
+Changes offered to an unmatched mentee are checked, not guessed. Each touches only that mentee's
+own pairs, so the optimum of the changed problem is at least ``V - high(j) + w'(i, j)`` for any
+newly allowed mentor j, where ``high(j)`` is what the current optimum V loses when j has one place
+fewer (``flow.high_prices``, computed on the proven candidate graph, which can only overstate it).
+When that exceeds V, every optimum of the changed problem must use one of the mentee's pairs, so
+the engine would match them. ``extra_place`` is simpler: one more place for the mentor, locked to
+this mentee, leaves everyone else's best matching available.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from matchengine.constraints import describe_list
+from matchengine.geo import chord2_of_distance, great_circle_from_chord2
+from matchengine.model import CRITERIA, POINTS_PER_UNIT, Person
+from matchengine.result import Change, CriterionScore, ProposedPair, UnmatchedMentee
+from matchengine.scoring import (
+    NO_GENDER,
+    BoolArray,
+    Encoding,
+    IntArray,
+    chord2_block,
+    distance_points,
+)
+
+_CHUNK = 64
+
+
+def _shared(a: tuple[str, ...], b: tuple[str, ...]) -> list[str]:
+    return sorted(set(a) & set(b))
+
+
+def _detail(
+    criterion: str, mentee: Person, mentor: Person, distance: float | None, unit: str
+) -> str:
+    if criterion == "language":
+        return f"both speak {describe_list(_shared(mentee.languages, mentor.languages), 'and')}"
+    if criterion == "culture":
+        return f"shared culture: {describe_list(_shared(mentee.culture, mentor.culture), 'and')}"
+    if criterion == "gender":
+        if mentee.gender_preference is None:
+            return "the mentee has no gender preference"
+        return f"the mentee asked for a {describe_list(mentee.gender_preference)} mentor"
+    if criterion == "work_types":
+        return (
+            f"both work with {describe_list(_shared(mentee.work_types, mentor.work_types), 'and')}"
+        )
+    if criterion == "experience":
+        met = _shared(mentee.needs, mentor.experience)
+        return f"the mentor has experience of {describe_list(met, 'and')}, which the mentee needs"
+    if criterion == "distance":
+        return f"{distance:.1f} {unit} apart"
+    if criterion == "hours":
+        mine = {b.day * 24 + h for b in mentee.hours for h in range(b.start, b.end)}
+        theirs = {b.day * 24 + h for b in mentor.hours for h in range(b.start, b.end)}
+        return (
+            f"the mentor also works {len(mine & theirs)} of the mentee's {len(mine)} weekly hours"
+        )
+    if criterion == "personality":
+        if mentee.personality == mentor.personality:
+            return f"both {mentee.personality}"
+        return f"compatible personalities: {mentee.personality} and {mentor.personality}"
+    if criterion == "learning_style":
+        return f"both learn best by {mentee.learning_style}"
+    if criterion == "background":
+        shared = _shared(mentee.background, mentor.background)
+        return f"shared background: {describe_list(shared, 'and')}"
+    raise AssertionError(criterion)
+
+
+def describe_pairs(
+    enc: Encoding, rows: IntArray, cols: IntArray, locked: BoolArray
+) -> list[ProposedPair]:
+    """Each pair's points per criterion (they add up to its fit), with a plain-words detail."""
+    problem = enc.problem
+    points: dict[str, IntArray] = {}
+    for criterion, (lo, hi) in enc.columns.items():
+        prod = enc.fit_a[rows, lo:hi] * enc.fit_b[cols, lo:hi]
+        points[criterion] = prod.sum(axis=1).astype(np.int64)
+    both = enc.located_a[rows] & enc.located_b[cols]
+    chord2 = np.full(rows.size, 4.0)
+    if both.any():
+        a, b = enc.xyz_a[rows[both]], enc.xyz_b[cols[both]]
+        dx, dy, dz = a[:, 0] - b[:, 0], a[:, 1] - b[:, 1], a[:, 2] - b[:, 2]
+        chord2[both] = dx * dx + dy * dy + dz * dz
+    points["distance"] = np.where(both, distance_points(enc, chord2), 0)
+    miles = great_circle_from_chord2(chord2, problem.distance_unit)
+    unit = problem.distance_unit
+    # Plain lists and cached texts: the same profiles meet again and again in a large scheme.
+    table = [(c, points[c].tolist()) for c in CRITERIA]
+    miles_list = miles.tolist()
+    both_list = both.tolist()
+    locked_list = locked.tolist()
+    details: dict[tuple[object, ...], str] = {}
+    scores_seen: dict[tuple[str, int, str], CriterionScore] = {}
+    out = []
+    for k, (row, col) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+        mentee, mentor = problem.mentees[row], problem.mentors[col]
+        distance = miles_list[k] if both_list[k] else None
+        scores = []
+        for c, pts in table:
+            value = pts[k]
+            if value <= 0:
+                continue
+            if c == "distance":
+                detail = f"{distance:.1f} {unit} apart"
+            else:
+                key = (c, *_detail_key(c, mentee, mentor))
+                found = details.get(key)
+                if found is None:
+                    found = details[key] = _detail(c, mentee, mentor, distance, unit)
+                detail = found
+            score_key = (c, value, detail)
+            score = scores_seen.get(score_key)
+            if score is None:
+                score = scores_seen[score_key] = CriterionScore(c, value, detail)
+            scores.append(score)
+        total = sum(score.points for score in scores)
+        out.append(
+            ProposedPair(mentee.id, mentor.id, bool(locked_list[k]), total, tuple(scores), distance)
+        )
+    return out
+
+
+def _detail_key(criterion: str, mentee: Person, mentor: Person) -> tuple[object, ...]:
+    """What ``_detail`` reads for a criterion other than distance."""
+    if criterion == "language":
+        return (mentee.languages, mentor.languages)
+    if criterion == "culture":
+        return (mentee.culture, mentor.culture)
+    if criterion == "gender":
+        return (mentee.gender_preference,)
+    if criterion == "work_types":
+        return (mentee.work_types, mentor.work_types)
+    if criterion == "experience":
+        return (mentee.needs, mentor.experience)
+    if criterion == "hours":
+        return (mentee.hours, mentor.hours)
+    if criterion == "personality":
+        return (mentee.personality, mentor.personality)
+    if criterion == "learning_style":
+        return (mentee.learning_style,)
+    if criterion == "background":
+        return (mentee.background, mentor.background)
+    raise AssertionError(criterion)
+
+
+_GENDER_CACHE: dict[int, tuple[Encoding, dict[str, BoolArray]]] = {}
+
+
+def _mentors_of_gender(enc: Encoding, gender: str) -> BoolArray:
+    """Which mentors have ``gender`` (computed once per encoding)."""
+    held = _GENDER_CACHE.get(id(enc))
+    if held is None or held[0] is not enc:
+        _GENDER_CACHE.clear()
+        held = _GENDER_CACHE[id(enc)] = (enc, {})
+    found = held[1].get(gender)
+    if found is None:
+        found = held[1][gender] = np.array([p.gender == gender for p in enc.problem.mentors])
+    return found
+
+
+def _people(count: int, word: str = "mentor") -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _names(ids: list[str], limit: int = 5) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+class _Rows:
+    """Pair facts for a few mentees against every mentor, computed in one batch."""
+
+    def __init__(self, enc: Encoding, rows: IntArray, excluded: dict[int, IntArray]) -> None:
+        self.enc = enc
+        m = enc.fit_b.shape[0]
+        cols = np.arange(m)
+        ng = len(enc.vocab["gender"])
+        self.fit = (enc.fit_a[rows] @ enc.fit_b.T).astype(np.int64)
+        self.lang_ok = (enc.lang_a[rows] @ enc.lang_b.T > 0) | ~enc.needs_language[rows][:, None]
+        self.mentee_gender_ok = (enc.gender_a[rows, :ng] @ enc.gender_b[:, :ng].T) == 0
+        self.mentor_gender_ok = (enc.gender_a[rows, ng:] @ enc.gender_b[:, ng:].T) == 0
+        both = enc.located_a[rows][:, None] & enc.located_b[None, :]
+        self.both = both
+        self.chord2 = np.where(both, chord2_block(enc, rows, cols), 4.0)
+        self.fit += np.where(both, distance_points(enc, self.chord2), 0)
+        mentor_reach = self.chord2 <= enc.limit2_b[None, :]
+        self.mentor_ok = np.where(both, mentor_reach, ~enc.has_limit_b[None, :])
+        mentee_reach = self.chord2 <= enc.limit2_a[rows][:, None]
+        self.mentee_ok = np.where(both, mentee_reach, ~enc.has_limit_a[rows][:, None])
+        if not enc.travel_hard:
+            self.mentor_ok[:] = True
+            self.mentee_ok[:] = True
+        self.not_excluded = np.ones((rows.size, m), dtype=bool)
+        for r, row in enumerate(rows.tolist()):
+            if row in excluded:
+                self.not_excluded[r, excluded[row]] = False
+
+
+def explain_unmatched(
+    enc: Encoding,
+    rows: list[int],
+    *,
+    capacity: IntArray,
+    load: IntArray,
+    high: IntArray,
+    big: int,
+    priority: IntArray,
+    strict_priority: bool,
+    excluded: dict[int, IntArray],
+) -> list[UnmatchedMentee]:
+    """Reasons and checked changes for each unmatched mentee (see module doc)."""
+    out: list[UnmatchedMentee] = []
+    full = load >= capacity
+    for lo in range(0, len(rows), _CHUNK):
+        batch = np.array(rows[lo : lo + _CHUNK], dtype=np.int64)
+        facts = _Rows(enc, batch, excluded)
+        for r, row in enumerate(batch.tolist()):
+            out.append(
+                _explain_one(
+                    enc, facts, r, row, full, high, big, int(priority[row]), strict_priority
+                )
+            )
+    return out
+
+
+def _reason(
+    enc: Encoding,
+    row: int,
+    lang: BoolArray,
+    g_mentee: BoolArray,
+    g_mentor: BoolArray,
+    reach: BoolArray,
+    mentor_reach: BoolArray,
+    keep: BoolArray,
+    full: BoolArray,
+    strict: bool,
+) -> str:
+    """The first hard constraint, in the order a coordinator thinks of them, that leaves no one."""
+    problem = enc.problem
+    mentee, mentors, unit = problem.mentees[row], problem.mentors, problem.distance_unit
+    who = "mentor"
+    if enc.needs_language[row]:
+        who += f" who speaks {describe_list(mentee.languages)}"
+    if not lang.any():
+        return f"no {who}"
+    pref = mentee.gender_preference if problem.hard.gender_preference else None
+    if not (lang & g_mentee).any():
+        return f"no {who} is {describe_list(pref or ())}, as the mentee asked"
+    if not (lang & g_mentee & g_mentor).any():
+        return f"every {who} of the gender the mentee asked for wants a mentee of another gender"
+    if pref is not None:
+        who = f"{describe_list(pref)} {who}"
+    near = lang & g_mentee & g_mentor
+    if not (near & reach & mentor_reach).any():
+        if mentee.travel_limit is not None and mentee.location is not None:
+            if (near & reach).any():
+                return (
+                    f"every {who} within {mentee.travel_limit:g} {unit} has a shorter travel "
+                    "limit of their own"
+                )
+            return f"no {who} lives within {mentee.travel_limit:g} {unit}"
+        if mentee.location is None:
+            return f"the mentee has no location and every {who} has a travel limit"
+        return f"every {who} has a travel limit that does not reach the mentee"
+    allowed = near & reach & mentor_reach & keep
+    if not allowed.any():
+        banned = np.flatnonzero(near & reach & mentor_reach & ~keep)
+        return (
+            f"the only {_people(banned.size)} who fit ({_names([mentors[j].id for j in banned])}) "
+            "must not be paired with this mentee (must-not-pair list or an earlier match)"
+        )
+    fits = np.flatnonzero(allowed)
+    if full[fits].all():
+        names = _names([mentors[j].id for j in fits])
+        who_fit = (
+            f"the only mentor who fits ({names}) is full"
+            if fits.size == 1
+            else f"all {fits.size} mentors who fit ({names}) are full"
+        )
+        return f"{who_fit}, and giving this mentee a place would leave another mentee unmatched" + (
+            " or matched worse" if strict else ""
+        )
+    # Only reachable when fairness is on: free places exist but only through weaker pairs.
+    return "the mentors with free places who fit would lower the fairest worst-pair fit"
+
+
+def _explain_one(
+    enc: Encoding,
+    f: _Rows,
+    r: int,
+    row: int,
+    full: BoolArray,
+    high: IntArray,
+    big: int,
+    priority: int,
+    strict: bool,
+) -> UnmatchedMentee:
+    problem = enc.problem
+    mentee = problem.mentees[row]
+    mentors = problem.mentors
+    unit = problem.distance_unit
+    lang, g_mentee, g_mentor = f.lang_ok[r], f.mentee_gender_ok[r], f.mentor_gender_ok[r]
+    reach, mentor_reach, keep = f.mentee_ok[r], f.mentor_ok[r], f.not_excluded[r]
+    allowed = lang & g_mentee & g_mentor & reach & mentor_reach & keep
+
+    reasons = [_reason(enc, row, lang, g_mentee, g_mentor, reach, mentor_reach, keep, full, strict)]
+
+    weight = big * priority + f.fit[r]
+    gain = weight - high
+    works = gain >= big if strict else gain > 0
+    changes: list[Change] = []
+
+    if mentee.travel_limit is not None and mentee.location is not None and enc.travel_hard:
+        base = lang & g_mentee & g_mentor & mentor_reach & keep & f.both[r] & works
+        beyond = np.flatnonzero(base & ~reach)
+        if beyond.size:
+            d = great_circle_from_chord2(f.chord2[r, beyond], unit)
+            k = int(np.argmin(d))
+            limit = math.ceil(float(d[k]) * (1 + 1e-9))
+            if chord2_of_distance(limit, unit) < f.chord2[r, beyond[k]]:
+                limit += 1
+            changes.append(
+                Change(
+                    "travel_limit",
+                    f"raise the travel limit from {mentee.travel_limit:g} to {limit} {unit} "
+                    f"(mentor {mentors[beyond[k]].id} is {float(d[k]):.1f} {unit} away)",
+                    mentor=mentors[beyond[k]].id,
+                    value=limit,
+                )
+            )
+
+    if mentee.gender_preference is not None and problem.hard.gender_preference:
+        gender_pts = round(problem.weights.gender * POINTS_PER_UNIT)
+        for g in enc.vocab["gender"]:
+            if g == NO_GENDER or g in mentee.gender_preference:
+                continue
+            of_g = _mentors_of_gender(enc, g)
+            extra = np.where(of_g, gender_pts, 0)
+            gain_g = big * priority + f.fit[r] + extra - high
+            ok = (gain_g >= big) if strict else (gain_g > 0)
+            if (lang & of_g & g_mentor & reach & mentor_reach & keep & ok).any():
+                changes.append(
+                    Change(
+                        "gender_preference",
+                        f"also accept a {g} mentor",
+                        value=g,
+                    )
+                )
+
+    if enc.needs_language[row]:
+        lo, hi = enc.columns["language"]
+        lang_pts = (enc.fit_a[row, lo:hi] @ enc.fit_b[:, lo:hi].T).astype(np.int64)
+        gain_l = big * priority + f.fit[r] - lang_pts - high
+        ok = (gain_l >= big) if strict else (gain_l > 0)
+        if (g_mentee & g_mentor & reach & mentor_reach & keep & ok & ~lang).any():
+            changes.append(
+                Change(
+                    "shared_language",
+                    f"accept a mentor who does not speak {describe_list(mentee.languages)} "
+                    "(for example with an interpreter)",
+                )
+            )
+
+    full_fit = np.flatnonzero(allowed & full)
+    if full_fit.size:
+        # Best fit first; ties go to the mentor first in id order.
+        j = int(full_fit[np.argmax(f.fit[r, full_fit])])
+        cap = mentors[j].capacity
+        changes.append(
+            Change(
+                "extra_place",
+                f"give mentor {mentors[j].id} one more place ({cap + 1} instead of {cap}) and "
+                "lock this pair: everyone matched now can stay matched",
+                mentor=mentors[j].id,
+                value=cap + 1,
+            )
+        )
+    return UnmatchedMentee(mentee.id, tuple(reasons), tuple(changes))

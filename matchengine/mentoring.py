@@ -1,0 +1,407 @@
+"""P1: one-to-one mentoring with mentor capacity, solved to a proven optimum.
+
+The steps:
+
+1. Locked pairs are checked against the hard constraints and taken out, using up their places.
+2. ``candidates.Scanner`` finds each mentee's best allowed mentors (``KEEP`` of them) and a bound
+   on every pair it left out. The solver starts from the best ``START`` of each.
+3. The restricted problem is solved exactly (min-cost flow) and priced (``flow.low_prices``).
+   A left-out pair (i, j) could only improve the answer if u_i + v_j < w_ij. Known pairs are
+   checked one by one; unknown ones are covered at once when u_i beats the mentee's bound (v_j is
+   never negative). A mentee whose bound is not covered is scanned in full. Violating pairs join
+   the graph and the problem is solved again, until nothing is violated: then the duals are
+   feasible for the whole problem and equal to the answer, which proves it optimal.
+4. With ``fairness``, a binary search finds the highest worst-pair fit that still matches as many
+   mentees, each step proven the same way, and the total fit is maximised above it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from matchengine.candidates import Scanner
+from matchengine.constraints import pair_violations
+from matchengine.errors import ProblemError
+from matchengine.explain import describe_pairs, explain_unmatched
+from matchengine.flow import (
+    CertificateError,
+    Graph,
+    Solution,
+    Warm,
+    check_duals,
+    high_prices,
+    low_prices,
+    mentee_slack,
+    solve,
+)
+from matchengine.model import POINTS_PER_UNIT, MentoringProblem
+from matchengine.result import Certificate, MentoringResult, units
+from matchengine.scoring import BoolArray, Encoding, IntArray, encode, fit_ceiling
+
+Progress = Callable[[str, float], None]
+_DEBUG = bool(os.environ.get("MATCHENGINE_DEBUG"))
+
+#: Allowed mentors remembered per mentee after the first scan, and how many start in the graph.
+KEEP = 24
+START = KEEP
+#: Known pairs this close to violating the duals join the graph along with the violators.
+NEAR = POINTS_PER_UNIT
+#: Price left-out pairs with the lowest optimal mentor prices rather than the solver's own duals.
+LOW_PRICES = bool(os.environ.get("MATCHENGINE_LOW_PRICES"))
+#: Highest priority a long wait can give, so combined weights stay far from int64 overflow.
+MAX_PRIORITY = 1000
+
+
+@dataclass
+class Pool:
+    """Every scored pair known so far, sorted by (mentee, mentor); some are in the graph."""
+
+    rows: IntArray
+    cols: IntArray
+    fits: IntArray
+    in_graph: BoolArray
+    bound: IntArray  # per mentee: no unscored allowed pair fits better; -1 when none is unscored
+    scanned_full: BoolArray
+    pairs_scored: int
+
+    def add(self, rows: IntArray, cols: IntArray, fits: IntArray, m: int) -> None:
+        all_rows = np.concatenate([self.rows, rows])
+        all_cols = np.concatenate([self.cols, cols])
+        code = all_rows * m + all_cols
+        # A stable sort keeps the first occurrence, so pairs already in the graph stay there.
+        order = np.argsort(code, kind="stable")
+        code = code[order]
+        first = order[np.r_[True, code[1:] != code[:-1]]] if code.size else order
+        in_graph = np.concatenate([self.in_graph, np.zeros(rows.size, dtype=bool)])
+        self.rows, self.cols = all_rows[first], all_cols[first]
+        self.fits = np.concatenate([self.fits, fits])[first]
+        self.in_graph = in_graph[first]
+
+
+@dataclass(frozen=True)
+class Instance:
+    problem: MentoringProblem
+    enc: Encoding
+    scanner: Scanner
+    priority: IntArray
+    free: IntArray  # mentees to optimise (not locked)
+    capacity: IntArray  # places left per mentor after locked pairs
+    big: int  # priority weight: more than any total fit
+
+
+@dataclass(frozen=True)
+class Certified:
+    graph: Graph
+    solution: Solution
+    u: IntArray
+    v: IntArray
+    rounds: int
+    checked: int
+    bounded: int
+
+    @property
+    def priority(self) -> int:
+        return self.solution.value
+
+
+Weigh = Callable[[IntArray, IntArray], IntArray]
+
+
+def _certified_solve(
+    inst: Instance, pool: Pool, theta: int, weigh: Weigh, progress: Progress | None, big: int = 0
+) -> Certified:
+    """Optimum over all allowed pairs with fit >= theta, proven by duals (see module doc)."""
+    m = inst.capacity.size
+    n = inst.priority.size
+    is_free = np.zeros(n, dtype=bool)
+    is_free[inst.free] = True
+    rounds = 0
+    warm: Warm | None = None
+    while True:
+        rounds += 1
+        if progress is not None:
+            progress("solving", rounds / (rounds + 1))
+        sel = pool.in_graph & (pool.fits >= theta)
+        rows, cols = pool.rows[sel], pool.cols[sel]
+        graph = Graph(rows, cols, weigh(rows, pool.fits[sel]), inst.capacity, n, big)
+        if warm is None:
+            warm = Warm.empty(n, inst.capacity)
+        sol, u, v = solve(graph, warm)
+        if LOW_PRICES:
+            v = low_prices(graph, sol)
+            u = mentee_slack(graph, sol, v)
+        if check_duals(graph, sol, u, v) != sol.value:
+            raise CertificateError("dual objective differs from the matching's value")
+        # Unscored pairs of a mentee weigh at most weigh(i, bound_i); v_j >= 0 covers the rest.
+        # An unscored pair (i, j) is covered when u_i + v_j >= weigh(i, bound_i); pairs whose
+        # mentor is cheaper than that are scored now and checked one by one below.
+        open_rows = np.flatnonzero(is_free & (pool.bound >= theta))
+        limit = np.zeros(n, dtype=np.int64)
+        limit[open_rows] = weigh(open_rows, pool.bound[open_rows]) - u[open_rows]
+        need = open_rows[limit[open_rows] > 0]
+        if need.size:
+            everyone = np.arange(n, dtype=np.int64)
+            base = weigh(everyone, np.zeros(n, dtype=np.int64))
+            fit_weight = int(weigh(everyone[:1], np.ones(1, dtype=np.int64))[0] - base[0])
+            found = inst.scanner.violations(need, limit, u, v, base, fit_weight, theta, NEAR)
+            pool.pairs_scored += found.pairs_scored
+            pool.add(found.rows, found.cols, found.fits, m)
+            pool.scanned_full[need] = True
+        reserve = ~pool.in_graph & (pool.fits >= theta)
+        r_rows, r_cols = pool.rows[reserve], pool.cols[reserve]
+        margin = u[r_rows] + v[r_cols] - weigh(r_rows, pool.fits[reserve])
+        short = margin < 0
+        if _DEBUG:
+            print(
+                f"round {rounds}: graph {rows.size} need {need.size} reserve {r_rows.size} "
+                f"short {int(short.sum())} scored {pool.pairs_scored}",
+                file=sys.stderr,
+            )
+        if not short.any():
+            bounded = int(np.count_nonzero(is_free & (pool.bound >= theta)))
+            return Certified(graph, sol, u, v, rounds, int(r_rows.size), bounded)
+        # Pairs within one unit of fit of violating join too: re-solving costs more than a
+        # slightly larger graph, and such pairs tend to violate in the next round.
+        pool.in_graph[np.flatnonzero(reserve)[margin < NEAR]] = True
+
+
+def _check_locks(problem: MentoringProblem) -> dict[str, int]:
+    """Refuse locked pairs that break a rule; return each mentor's count of locked mentees."""
+    mentees = {p.id: p for p in problem.mentees}
+    mentors = {p.id: p for p in problem.mentors}
+    seen: set[str] = set()
+    load: dict[str, int] = {}
+    for ref in problem.locked:
+        item = f"locked pair {ref.mentee} - {ref.mentor}"
+        if ref.mentee in seen:
+            raise ProblemError(f"locked mentee {ref.mentee!r}", "is locked to more than one mentor")
+        seen.add(ref.mentee)
+        broken = pair_violations(problem, mentees[ref.mentee], mentors[ref.mentor])
+        if broken:
+            raise ProblemError(item, "breaks a hard constraint: " + "; ".join(broken))
+        load[ref.mentor] = load.get(ref.mentor, 0) + 1
+        if load[ref.mentor] > mentors[ref.mentor].capacity:
+            raise ProblemError(
+                f"mentor {ref.mentor!r}",
+                f"has more locked mentees ({load[ref.mentor]}) than places "
+                f"({mentors[ref.mentor].capacity})",
+            )
+    return load
+
+
+def _excluded(problem: MentoringProblem) -> dict[int, IntArray]:
+    mentee_at = {p.id: k for k, p in enumerate(problem.mentees)}
+    mentor_at = {p.id: k for k, p in enumerate(problem.mentors)}
+    banned: dict[int, list[int]] = {}
+    for ref in problem.must_not_pair + problem.history:
+        banned.setdefault(mentee_at[ref.mentee], []).append(mentor_at[ref.mentor])
+    return {k: np.array(sorted(set(v)), dtype=np.int64) for k, v in banned.items()}
+
+
+def _instance(problem: MentoringProblem) -> Instance:
+    locked_load = _check_locks(problem)
+    enc = encode(problem, problem.mentees)
+    capacity = np.array(
+        [p.capacity - locked_load.get(p.id, 0) for p in problem.mentors], dtype=np.int64
+    )
+    locked_mentees = {ref.mentee for ref in problem.locked}
+    free = np.array(
+        [k for k, p in enumerate(problem.mentees) if p.id not in locked_mentees], dtype=np.int64
+    )
+    per_point = problem.objective.waiting_days_per_point
+    priority = np.array(
+        [
+            1 if per_point is None else min(MAX_PRIORITY, 1 + p.waiting_days // per_point)
+            for p in problem.mentees
+        ],
+        dtype=np.int64,
+    )
+    big = max(1, free.size) * fit_ceiling(enc) + 1
+    nodes = free.size + len(problem.mentors) + 2
+    if big * int(priority.max(initial=1)) * nodes >= 2**62:
+        raise ProblemError(
+            "objective.waiting_days_per_point",
+            "too fine for this many people: combined weights would overflow; use a larger value",
+        )
+    usable = np.flatnonzero(capacity > 0).astype(np.int64)
+    scanner = Scanner(enc, _excluded(problem), usable, free)
+    return Instance(problem, enc, scanner, priority, free, capacity, big)
+
+
+def _first_pool(inst: Instance, progress: Progress | None) -> Pool:
+    n = inst.priority.size
+
+    def report(fraction: float) -> None:
+        if progress is not None:
+            progress("candidates", fraction)
+
+    found = inst.scanner.scan(inst.free, keep=KEEP, progress=report)
+    rank = np.arange(found.rows.size)
+    if found.rows.size:
+        starts = np.flatnonzero(np.r_[True, np.diff(found.rows) != 0])
+        lengths = np.diff(np.r_[starts, found.rows.size])
+        rank = rank - np.repeat(starts, lengths)
+    pool = Pool(
+        rows=np.zeros(0, dtype=np.int64),
+        cols=np.zeros(0, dtype=np.int64),
+        fits=np.zeros(0, dtype=np.int64),
+        in_graph=np.zeros(0, dtype=bool),
+        bound=found.bound,
+        scanned_full=np.zeros(n, dtype=bool),
+        pairs_scored=found.pairs_scored,
+    )
+    m = inst.capacity.size
+    pool.add(found.rows, found.cols, found.fits, m)
+    # pool.add sorted the pairs; mark the START best of each mentee by looking their codes up.
+    code = pool.rows * m + pool.cols
+    start_codes = (found.rows * m + found.cols)[rank < START]
+    pool.in_graph[np.searchsorted(code, start_codes)] = True
+    return pool
+
+
+def _fairness(
+    inst: Instance, pool: Pool, best: Certified, progress: Progress | None
+) -> tuple[Certified, dict[str, Any]]:
+    """Raise the worst pair's fit as far as it goes without matching fewer, then maximise fit."""
+    target = int(inst.priority[best.graph.rows[best.solution.arc_used]].sum())
+    fits_used = pool_fit_of(pool, best)
+    if target == 0 or fits_used.size == 0:
+        return best, {"min_pair_fit": None}
+
+    def count(rows: IntArray, fits: IntArray) -> IntArray:
+        return inst.priority[rows]
+
+    lo = int(fits_used.min())
+    hi = fit_ceiling(inst.enc) + 1
+    hi_priority: int | None = None
+    steps = 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        steps += 1
+        trial = _certified_solve(inst, pool, mid, count, progress)
+        if trial.priority == target:
+            lo = mid
+        else:
+            hi, hi_priority = mid, trial.priority
+    final = _certified_solve(inst, pool, lo, _full_weigh(inst), progress, inst.big)
+    detail: dict[str, Any] = {
+        "min_pair_fit": units(lo),
+        "priority_needed": target,
+        "next_fit_tried": units(hi),
+        "priority_possible_at_next": hi_priority if hi_priority is not None else 0,
+        "search_steps": steps,
+        "note": "requiring every pair to fit at least next_fit_tried would match less priority "
+        "than priority_needed (each step proven by duals), so min_pair_fit is the best worst pair",
+    }
+    return final, detail
+
+
+def pool_fit_of(pool: Pool, cert: Certified) -> IntArray:
+    """Fit points of the pairs the certified solution uses (its graph holds the weights)."""
+    m = cert.graph.capacity.size
+    used_codes = (
+        cert.graph.rows[cert.solution.arc_used] * m + cert.graph.cols[cert.solution.arc_used]
+    )
+    codes = pool.rows * m + pool.cols
+    idx = np.searchsorted(codes, used_codes)
+    result: IntArray = pool.fits[idx]
+    return result
+
+
+def _full_weigh(inst: Instance) -> Weigh:
+    def weigh(rows: IntArray, fits: IntArray) -> IntArray:
+        return inst.big * inst.priority[rows] + fits
+
+    return weigh
+
+
+def solve_mentoring(
+    problem: MentoringProblem, *, progress: Progress | None = None
+) -> MentoringResult:
+    """Solve P1 to a proven optimum and explain every pair and every unmatched mentee.
+
+    ``progress`` is called with a stage label ("candidates", "solving", "explaining") and the
+    fraction of that stage done. Raises ``ProblemError`` for locked pairs that break a rule.
+    """
+    inst = _instance(problem)
+    pool = _first_pool(inst, progress)
+    weigh = _full_weigh(inst)
+    best = _certified_solve(inst, pool, 0, weigh, progress, inst.big)
+    final, fairness = best, None
+    if problem.objective.fairness:
+        final, fairness = _fairness(inst, pool, best, progress)
+    sol = final.solution
+    used_fits = pool_fit_of(pool, final)
+    mentees, mentors = problem.mentees, problem.mentors
+    mentee_at = {p.id: k for k, p in enumerate(mentees)}
+    mentor_at = {p.id: k for k, p in enumerate(mentors)}
+    chosen: list[tuple[int, int, bool]] = [
+        (mentee_at[ref.mentee], mentor_at[ref.mentor], True) for ref in problem.locked
+    ]
+    chosen += [
+        (int(r), int(c), False)
+        for r, c in zip(
+            final.graph.rows[sol.arc_used].tolist(),
+            final.graph.cols[sol.arc_used].tolist(),
+            strict=True,
+        )
+    ]
+    chosen.sort()
+    pairs = describe_pairs(
+        inst.enc,
+        np.array([c[0] for c in chosen], dtype=np.int64),
+        np.array([c[1] for c in chosen], dtype=np.int64),
+        np.array([c[2] for c in chosen], dtype=bool),
+    )
+    free_fit = int(used_fits.sum())
+    if free_fit != sum(p.fit_points for p in pairs if not p.locked):
+        raise CertificateError("pair explanations do not add up to the optimised fit")
+    matched_rows = {row for row, _, _ in chosen}
+    unmatched_rows = [int(r) for r in inst.free.tolist() if r not in matched_rows]
+    if progress is not None:
+        progress("explaining", 0.0)
+    load = sol.load
+    high = high_prices(best.graph, best.solution)
+    unmatched = explain_unmatched(
+        inst.enc,
+        unmatched_rows,
+        capacity=inst.capacity,
+        load=load,
+        high=high,
+        big=inst.big,
+        priority=inst.priority,
+        strict_priority=problem.objective.fairness,
+        excluded=inst.scanner.excluded,
+    )
+    if progress is not None:
+        progress("explaining", 1.0)
+    all_fit = sum(p.fit_points for p in pairs)
+    certificate = Certificate(
+        proven_optimal=True,
+        objective=sol.value,
+        upper_bound=check_duals(final.graph, sol, final.u, final.v),
+        priority_weight=inst.big,
+        rounds=best.rounds + (final.rounds if final is not best else 0),
+        pairs_scored=pool.pairs_scored,
+        pairs_in_graph=int(final.graph.rows.size),
+        pairs_checked_against_duals=final.checked,
+        mentees_bounded=final.bounded,
+        mentees_scanned_in_full=int(pool.scanned_full.sum()),
+        fairness=fairness,
+    )
+    return MentoringResult(
+        pairs=tuple(pairs),
+        unmatched=tuple(unmatched),
+        certificate=certificate,
+        mentees=len(mentees),
+        mentors=len(mentors),
+        matched_priority=int(inst.priority[[row for row, _, _ in chosen]].sum()) if chosen else 0,
+        total_fit_points=all_fit,
+        min_pair_fit_points=min((p.fit_points for p in pairs if not p.locked), default=None),
+    )

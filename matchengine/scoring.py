@@ -1,0 +1,354 @@
+"""Exact integer fit points and hard-constraint checks for blocks of mentee-mentor pairs.
+
+Each soft criterion except distance is linear in item indicators: a mentee's row holds, for each
+item it has, the points that item is worth (its criterion weight times 1000, shared over the
+mentee's items), and a mentor's row holds 0/1 for the items the mentor has. One matrix product
+then gives the fit of a whole block of pairs. The values are whole numbers below 2**24, so float32
+products and sums are exact in any order: the same pair scores the same wherever it is computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
+
+from matchengine.geo import chord2_of_distance, great_circle_from_chord2, unit_vector
+from matchengine.model import CRITERIA, POINTS_PER_UNIT, HourBlock, MentoringProblem, Person
+
+IntArray = npt.NDArray[np.int64]
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Criteria computed by the matrix product, in column order.
+LINEAR_CRITERIA = tuple(c for c in CRITERIA if c != "distance")
+
+NO_GENDER = "\x00none"
+
+
+def _items(person: Person, criterion: str, role: str) -> tuple[str, ...]:
+    """The items a person brings to a criterion (mentees bring needs, mentors experience)."""
+    if criterion == "language":
+        return person.languages
+    if criterion == "culture":
+        return person.culture
+    if criterion == "work_types":
+        return person.work_types
+    if criterion == "experience":
+        return person.needs if role == "mentee" else person.experience
+    if criterion == "background":
+        return person.background
+    if criterion == "gender":
+        return (person.gender or NO_GENDER,)
+    if criterion == "personality":
+        return () if person.personality is None else (person.personality,)
+    if criterion == "learning_style":
+        return () if person.learning_style is None else (person.learning_style,)
+    raise AssertionError(criterion)
+
+
+def _hour_matrix(people: tuple[Person, ...]) -> BoolArray:
+    """Each person's weekly working hours as 168 flags (Monday 0-1h is column 0)."""
+    out = np.zeros((len(people), 168), dtype=bool)
+    for hours, rows_list in _rows_by([p.hours for p in people]).items():
+        flags = np.zeros(168, dtype=bool)
+        for block in cast(tuple[HourBlock, ...], hours):
+            flags[block.day * 24 + block.start : block.day * 24 + block.end] = True
+        out[np.array(rows_list)] = flags
+    return out
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """Everything needed to score pairs, as arrays indexed by mentee / mentor position."""
+
+    fit_a: F32  # mentees x columns: points per item
+    fit_b: F32  # mentors x columns: 0/1
+    columns: dict[str, tuple[int, int]]  # criterion -> column range, for explanations
+    vocab: dict[str, tuple[str, ...]]
+    gender_a: F32  # [not accepted genders, own gender]
+    gender_b: F32  # [own gender, not accepted genders]
+    lang_a: F32
+    lang_b: F32
+    needs_language: BoolArray  # mentee's languages must be shared
+    xyz_a: F64
+    xyz_b: F64
+    located_a: BoolArray
+    located_b: BoolArray
+    limit2_a: F64  # squared chord of the travel limit; inf when none
+    limit2_b: F64
+    has_limit_a: BoolArray
+    has_limit_b: BoolArray
+    distance_points: float  # weight * 1000
+    scale2: float  # squared chord of distance_scale
+    problem: MentoringProblem
+    travel_hard: bool
+
+
+def _vocab(problem: MentoringProblem, criterion: str) -> tuple[str, ...]:
+    items: set[str] = set()
+    for key in {_items(p, criterion, "mentee") for p in problem.mentees}:
+        items.update(key)
+    for key in {_items(p, criterion, "mentor") for p in problem.mentors}:
+        items.update(key)
+    if criterion == "gender":
+        for pref in {p.gender_preference for p in problem.mentees}:
+            if pref is not None:
+                items.update(pref)
+        items.add(NO_GENDER)
+    if criterion == "personality":
+        items.update(a for pair in problem.compatible_personalities for a in pair)
+    return tuple(sorted(items))
+
+
+def _rows_by(keys: list[object]) -> dict[object, list[int]]:
+    """Row numbers grouped by key, in first-seen order (people share a few profiles)."""
+    out: dict[object, list[int]] = {}
+    for row, key in enumerate(keys):
+        bucket = out.get(key)
+        if bucket is None:
+            out[key] = [row]
+        else:
+            bucket.append(row)
+    return out
+
+
+def _mentee_key(person: Person, criterion: str) -> object:
+    if criterion == "gender":
+        return person.gender_preference
+    if criterion == "personality":
+        return person.personality
+    return _items(person, criterion, "mentee")
+
+
+def _mentee_points(
+    person: Person, criterion: str, weight: float, index: dict[str, int], problem: MentoringProblem
+) -> dict[int, float]:
+    total = weight * POINTS_PER_UNIT
+    if criterion == "gender":
+        accepted = index.keys() if person.gender_preference is None else person.gender_preference
+        return {index[g]: round(total) for g in accepted}
+    if criterion == "personality":
+        if person.personality is None:
+            return {}
+        mine = person.personality
+        matches = {mine} | {
+            b if a == mine else a for a, b in problem.compatible_personalities if mine in (a, b)
+        }
+        return {index[p]: round(total) for p in matches}
+    items = _items(person, criterion, "mentee")
+    if not items:
+        return {}
+    # Shared over the mentee's items: a mentor who covers all of them gets the full weight.
+    each = round(total / len(items))
+    return {index[item]: each for item in items}
+
+
+def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
+    """Encode ``mentees`` (usually ``problem.mentees``) against all of the problem's mentors."""
+    mentors = problem.mentors
+    hours_a, hours_b = _hour_matrix(mentees), _hour_matrix(mentors)
+    used_hours = np.flatnonzero(hours_a.any(axis=0) | hours_b.any(axis=0))
+    vocab = {c: _vocab(problem, c) for c in LINEAR_CRITERIA if c != "hours"}
+    vocab["hours"] = tuple(str(h) for h in used_hours.tolist())
+    columns: dict[str, tuple[int, int]] = {}
+    start = 0
+    for criterion in LINEAR_CRITERIA:
+        columns[criterion] = (start, start + len(vocab[criterion]))
+        start += len(vocab[criterion])
+    fit_a = np.zeros((len(mentees), start), dtype=np.float32)
+    fit_b = np.zeros((len(mentors), start), dtype=np.float32)
+    for criterion in LINEAR_CRITERIA:
+        offset = columns[criterion][0]
+        weight = problem.weights.of(criterion)
+        if criterion == "hours":
+            lo, hi = columns["hours"]
+            fit_b[:, lo:hi] = hours_b[:, used_hours]
+            if weight > 0:
+                count = hours_a.sum(axis=1)
+                # Shared over the mentee's hours, rounded half to even exactly like round().
+                each = np.rint(weight * POINTS_PER_UNIT / np.maximum(count, 1))
+                fit_a[:, lo:hi] = hours_a[:, used_hours] * each[:, None].astype(np.float32)
+            continue
+        index = {item: offset + k for k, item in enumerate(vocab[criterion])}
+        if weight > 0:
+            groups = _rows_by([_mentee_key(p, criterion) for p in mentees])
+            for rows_list in groups.values():
+                person = mentees[rows_list[0]]
+                points = _mentee_points(person, criterion, weight, index, problem)
+                if points:
+                    cols_of = np.array(list(points), dtype=np.int64)
+                    values = np.array(list(points.values()), dtype=np.float32)
+                    fit_a[np.ix_(np.array(rows_list), cols_of)] = values[None, :]
+        b_groups = _rows_by([_items(p, criterion, "mentor") for p in mentors])
+        for key, rows_list in b_groups.items():
+            items_of = cast(tuple[str, ...], key)
+            if items_of:
+                cols_of = np.array([index[item] for item in items_of], dtype=np.int64)
+                fit_b[np.ix_(np.array(rows_list), cols_of)] = 1.0
+
+    genders = vocab["gender"]
+    g_index = {g: k for k, g in enumerate(genders)}
+    ng = len(genders)
+    hard_gender = problem.hard.gender_preference
+
+    def gender_rows(people: tuple[Person, ...], mentee_side: bool) -> F32:
+        rows = np.zeros((len(people), 2 * ng), dtype=np.float32)
+        for r, person in enumerate(people):
+            own = g_index.get(person.gender or NO_GENDER, g_index[NO_GENDER])
+            refused = (
+                []
+                if not hard_gender or person.gender_preference is None
+                else [k for g, k in g_index.items() if g not in person.gender_preference]
+            )
+            # Mentee rows are [refused, own]; mentor rows [own, refused], so the product counts
+            # the genders either side refuses: zero means the pair is allowed.
+            own_col, refused_off = (ng + own, 0) if mentee_side else (own, ng)
+            rows[r, own_col] = 1.0
+            for k in refused:
+                rows[r, refused_off + k] = 1.0
+        return rows
+
+    languages = sorted({lang for p in mentees + mentors for lang in p.languages})
+    l_index = {lang: k for k, lang in enumerate(languages)}
+
+    def language_rows(people: tuple[Person, ...]) -> F32:
+        rows = np.zeros((len(people), len(languages)), dtype=np.float32)
+        for r, person in enumerate(people):
+            for lang in person.languages:
+                rows[r, l_index[lang]] = 1.0
+        return rows
+
+    unit = problem.distance_unit
+
+    def geo_rows(people: tuple[Person, ...]) -> tuple[F64, BoolArray, F64, BoolArray]:
+        xyz = np.zeros((len(people), 3))
+        located = np.zeros(len(people), dtype=bool)
+        limit2 = np.full(len(people), np.inf)
+        has_limit = np.zeros(len(people), dtype=bool)
+        for r, person in enumerate(people):
+            if person.location is not None:
+                xyz[r] = unit_vector(person.location)
+                located[r] = True
+            if person.travel_limit is not None and problem.hard.travel_limit:
+                limit2[r] = chord2_of_distance(person.travel_limit, unit)
+                has_limit[r] = True
+        return xyz, located, limit2, has_limit
+
+    xyz_a, located_a, limit2_a, has_limit_a = geo_rows(mentees)
+    xyz_b, located_b, limit2_b, has_limit_b = geo_rows(mentors)
+    return Encoding(
+        fit_a=fit_a,
+        fit_b=fit_b,
+        columns=columns,
+        vocab=vocab,
+        gender_a=gender_rows(mentees, True),
+        gender_b=gender_rows(mentors, False),
+        lang_a=language_rows(mentees),
+        lang_b=language_rows(mentors),
+        needs_language=np.array(
+            [problem.hard.shared_language and bool(p.languages) for p in mentees], dtype=bool
+        ),
+        xyz_a=xyz_a,
+        xyz_b=xyz_b,
+        located_a=located_a,
+        located_b=located_b,
+        limit2_a=limit2_a,
+        limit2_b=limit2_b,
+        has_limit_a=has_limit_a,
+        has_limit_b=has_limit_b,
+        distance_points=problem.weights.distance * POINTS_PER_UNIT,
+        scale2=chord2_of_distance(problem.distance_scale, unit),
+        problem=problem,
+        travel_hard=problem.hard.travel_limit,
+    )
+
+
+def fit_ceiling(enc: Encoding) -> int:
+    """More than any pair's fit could be, for any mentee profile over this vocabulary.
+
+    Per-item rounding can add at most half a point per item. The combined weight uses it, so that
+    matching more mentees outranks any fit even after an explanation's relaxation changes a
+    mentee's profile.
+    """
+    weights = enc.problem.weights
+    total = round(enc.distance_points) + 1
+    for criterion, (lo, hi) in enc.columns.items():
+        total += round(weights.of(criterion) * POINTS_PER_UNIT) + (hi - lo)
+    return int(total)
+
+
+def chord2_block(enc: Encoding, rows: IntArray, cols: IntArray) -> F64:
+    """Squared chords for rows x cols, summed in the same order as ``geo.chord2``."""
+    a, b = enc.xyz_a, enc.xyz_b
+    out: F64 = np.subtract.outer(a[rows, 0], b[cols, 0])
+    out *= out
+    for axis in (1, 2):
+        part = np.subtract.outer(a[rows, axis], b[cols, axis])
+        part *= part
+        out += part
+    return out
+
+
+def distance_points(enc: Encoding, chord2: F64) -> IntArray:
+    """Points for the distance criterion: full at 0, falling linearly to 0 at distance_scale."""
+    out = np.zeros(chord2.shape, dtype=np.int64)
+    if enc.distance_points <= 0:
+        return out
+    near = chord2 < enc.scale2
+    if near.any():
+        out[near] = _points_for(enc, chord2[near])
+    return out
+
+
+def _points_for(enc: Encoding, chord2: F64) -> IntArray:
+    problem = enc.problem
+    d = great_circle_from_chord2(chord2, problem.distance_unit)
+    share = np.maximum(0.0, 1.0 - d / problem.distance_scale)
+    result: IntArray = np.rint(share * enc.distance_points).astype(np.int64)
+    return result
+
+
+def score_block(
+    enc: Encoding, rows: IntArray, cols: IntArray, excluded: dict[int, IntArray]
+) -> F32:
+    """Fit points for every pair in rows x cols, or -1 where a hard constraint forbids the pair.
+
+    Returned as float32 holding whole numbers (exact, see module doc).
+    """
+    fit: F32 = enc.fit_a[rows] @ enc.fit_b[cols].T
+    ok = (enc.gender_a[rows] @ enc.gender_b[cols].T) == 0
+    need = enc.needs_language[rows]
+    if need.any():
+        shared = (enc.lang_a[rows] @ enc.lang_b[cols].T) > 0
+        shared |= ~need[:, None]
+        ok &= shared
+    loc_a, loc_b = enc.located_a[rows], enc.located_b[cols]
+    all_located = bool(loc_a.all() and loc_b.all())
+    both = None if all_located else loc_a[:, None] & loc_b[None, :]
+    chord2 = chord2_block(enc, rows, cols)
+    if both is not None:
+        chord2[~both] = 4.0
+    if enc.travel_hard:
+        reach = chord2 <= np.minimum.outer(enc.limit2_a[rows], enc.limit2_b[cols])
+        if both is not None:
+            unlimited = ~enc.has_limit_a[rows][:, None] & ~enc.has_limit_b[cols][None, :]
+            reach = np.where(both, reach, unlimited)
+        ok &= reach
+    if enc.distance_points > 0:
+        near = chord2 < enc.scale2
+        near &= ok
+        if near.any():
+            fit[near] += _points_for(enc, chord2[near]).astype(np.float32)
+    if excluded:
+        # cols is sorted, so each banned mentor is found by binary search.
+        for r, row in enumerate(rows.tolist()):
+            banned = excluded.get(row)
+            if banned is not None:
+                at = np.minimum(np.searchsorted(cols, banned), cols.size - 1)
+                ok[r, at[cols[at] == banned]] = False
+    fit[~ok] = -1.0
+    return fit

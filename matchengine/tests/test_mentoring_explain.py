@@ -1,0 +1,121 @@
+"""Every change offered to an unmatched mentee really gets them matched when applied and re-run."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+
+from matchengine import parse_mentoring_problem, solve_mentoring
+from matchengine.geo import distance
+from matchengine.tests.mentoring_cases import problems
+
+SLOW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _apply(data: dict[str, Any], mentee: str, change: dict[str, Any]) -> dict[str, Any]:
+    changed = copy.deepcopy(data)
+    person = next(p for p in changed["mentees"] if p["id"] == mentee)
+    kind = change["kind"]
+    if kind == "travel_limit":
+        person["travel_limit"] = change["value"]
+    elif kind == "gender_preference":
+        person["gender_preference"] = sorted({*person["gender_preference"], change["value"]})
+    elif kind == "shared_language":
+        person["languages"] = []
+    elif kind == "extra_place":
+        mentor = next(p for p in changed["mentors"] if p["id"] == change["mentor"])
+        mentor["capacity"] = change["value"]
+        changed.setdefault("locked", []).append({"mentee": mentee, "mentor": change["mentor"]})
+    else:
+        raise AssertionError(kind)
+    return changed
+
+
+def _matched(data: dict[str, Any]) -> dict[str, str]:
+    result = solve_mentoring(parse_mentoring_problem(data))
+    return {p.mentee: p.mentor for p in result.pairs}
+
+
+@SLOW
+@given(problems(max_mentees=8, max_mentors=4))
+def test_each_offered_change_matches_the_mentee(data: dict[str, Any]) -> None:
+    result = solve_mentoring(parse_mentoring_problem(data)).to_json()
+    before = result["summary"]["matched_priority"]
+    for unmatched in result["unmatched"]:
+        assert unmatched["reasons"], "every unmatched mentee gets a reason"
+        for change in unmatched["changes"]:
+            changed = _apply(data, unmatched["mentee"], change)
+            after = solve_mentoring(parse_mentoring_problem(changed)).to_json()
+            assert unmatched["mentee"] in {p["mentee"] for p in after["pairs"]}, change
+            if change["kind"] == "extra_place":
+                # One more place, locked to this mentee: nobody else needs to lose a match.
+                assert after["summary"]["matched_priority"] >= before
+
+
+@SLOW
+@given(problems(max_mentees=8, max_mentors=4))
+def test_fairness_mode_changes_also_match_the_mentee(data: dict[str, Any]) -> None:
+    data = dict(data, objective={"fairness": True, "waiting_days_per_point": None})
+    result = solve_mentoring(parse_mentoring_problem(data)).to_json()
+    for unmatched in result["unmatched"]:
+        for change in unmatched["changes"]:
+            after = _matched(_apply(data, unmatched["mentee"], change))
+            assert unmatched["mentee"] in after, change
+
+
+def _tigrinya_case() -> dict[str, Any]:
+    london = {"lat": 51.5072, "lon": -0.1276}
+    reading = {"lat": 51.4543, "lon": -0.9781}  # about 37 miles west
+    return {
+        "problem": "mentoring",
+        "mentees": [
+            {"id": "mia", "languages": ["Tigrinya"], "location": london, "travel_limit": 25},
+            {"id": "ned", "languages": ["English"], "location": london, "travel_limit": 25},
+            {"id": "ola", "languages": ["English"], "location": london, "travel_limit": 25},
+        ],
+        "mentors": [
+            {"id": "mo", "languages": ["English"], "location": london, "capacity": 2},
+            {
+                "id": "tes",
+                "languages": ["English", "Tigrinya"],
+                "location": reading,
+                "travel_limit": 60,
+            },
+        ],
+    }
+
+
+def test_it_names_the_language_and_the_distance_and_offers_the_limit_that_works() -> None:
+    result = solve_mentoring(parse_mentoring_problem(_tigrinya_case())).to_json()
+    (mia,) = result["unmatched"]
+    assert mia["mentee"] == "mia"
+    assert mia["reasons"] == ["no mentor who speaks Tigrinya lives within 25 mi"]
+    travel = next(c for c in mia["changes"] if c["kind"] == "travel_limit")
+    case = parse_mentoring_problem(_tigrinya_case())
+    here, there = case.mentees[0].location, case.mentors[1].location
+    assert here is not None and there is not None
+    apart = distance(here, there, "mi")
+    assert travel["mentor"] == "tes" and travel["value"] == math.ceil(apart) == 37
+    assert "raise the travel limit from 25 to 37 mi" in travel["description"]
+    assert _matched(_apply(_tigrinya_case(), "mia", travel))["mia"] == "tes"
+    # One mile less is not enough: the offered limit is the smallest whole number that works.
+    shorter = dict(travel, value=travel["value"] - 1)
+    assert "mia" not in _matched(_apply(_tigrinya_case(), "mia", shorter))
+
+
+def test_a_full_mentor_is_named_with_one_more_place() -> None:
+    data = _tigrinya_case()
+    data["mentees"][0]["languages"] = ["English"]
+    data["mentees"].append(
+        {"id": "pat", "languages": ["English"], "location": data["mentees"][1]["location"]}
+    )
+    data["mentors"] = data["mentors"][:1]
+    result = solve_mentoring(parse_mentoring_problem(data)).to_json()
+    assert len(result["unmatched"]) == 2
+    for unmatched in result["unmatched"]:
+        assert unmatched["reasons"][0].startswith("the only mentor who fits (mo) is full")
+        place = next(c for c in unmatched["changes"] if c["kind"] == "extra_place")
+        assert place["mentor"] == "mo" and place["value"] == 3

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SchemesConfig(AppConfig):
+    name = "peercircle.schemes"
+    verbose_name = "Schemes"
