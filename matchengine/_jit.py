@@ -15,12 +15,18 @@ from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_numba: Any = None
-try:  # pragma: no cover - depends on the environment
-    if not os.environ.get("MATCHENGINE_NO_JIT"):
-        import numba as _numba
-except ImportError:  # pragma: no cover
-    _numba = None
+
+def _load_numba() -> Any:
+    if os.environ.get("MATCHENGINE_NO_JIT"):
+        return None
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return numba
+
+
+_numba: Any = _load_numba()
 HAVE_JIT = _numba is not None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,9 @@ from scipy.spatial import cKDTree
 from matchengine import _scan
 from matchengine.geo import EARTH_RADIUS
 from matchengine.scoring import Encoding, IntArray
+
+# One kernel with two modes (scan, violations); typed loosely because numba may compile it.
+_KERNEL: Any = _scan._kernel
 
 #: Pairs (members x reachable mentors) per kernel call: sets how often progress is reported.
 BATCH = 1 << 24
@@ -60,7 +64,7 @@ class Scanner:
         self._group_of: IntArray | None = None
         self._allowed: dict[int, npt.NDArray[np.uint8]] = {}
         self.excluded = excluded
-        self._kernel_data: tuple[object, ...] | None = None
+        self._kernel_data: tuple[Any, ...] | None = None
         self.usable = usable  # mentors with places left
         loc = enc.located_b[usable]
         self.located = usable[loc]
@@ -154,7 +158,7 @@ class Scanner:
         keep: int,
         progress: Callable[[float], None] | None = None,
     ) -> Scan:
-        """Allowed pairs for ``rows``: the ``keep`` best per mentee and the bound (the next best)."""
+        """Allowed pairs for ``rows``: the ``keep`` best per mentee, and the next best as bound."""
         out_r: list[IntArray] = []
         out_c: list[IntArray] = []
         out_f: list[IntArray] = []
@@ -169,7 +173,7 @@ class Scanner:
             out_fit = np.zeros((g_mem.size, keep + 1), dtype=np.int64)
             out_count = np.zeros(g_mem.size, dtype=np.int64)
             none = np.zeros(0, dtype=np.int64)
-            scored += _scan._kernel(
+            scored += _KERNEL(
                 0, g_mem, g_mptr, g_col, g_cptr, keep, none, none, none, none, 0, 0, 0,
                 *data, out_col, out_fit, out_count,
             )[3]  # fmt: skip
@@ -207,7 +211,7 @@ class Scanner:
         scored = 0
         for g_mem, g_mptr, g_col, g_cptr in self._batches(rows):
             empty = np.zeros((0, 1), dtype=np.int64)
-            r, c, f, k = _scan._kernel(
+            r, c, f, k = _KERNEL(
                 1, g_mem, g_mptr, g_col, g_cptr, 0, limit, u, v, base, fit_weight, theta, near,
                 *self.kernel_data, empty, empty, np.zeros(0, dtype=np.int64),
             )  # fmt: skip
@@ -238,7 +242,7 @@ class Scanner:
         return out
 
     @property
-    def kernel_data(self) -> tuple[object, ...]:
+    def kernel_data(self) -> tuple[Any, ...]:
         if self._kernel_data is None:
             self._kernel_data = _kernel_data(self.enc, self.excluded)
         return self._kernel_data
@@ -268,7 +272,7 @@ def _bits(flags: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint64]:
     return np.ascontiguousarray(packed).view("<u8").astype(np.uint64)
 
 
-def _kernel_data(enc: Encoding, excluded: dict[int, IntArray]) -> tuple[object, ...]:
+def _kernel_data(enc: Encoding, excluded: dict[int, IntArray]) -> tuple[Any, ...]:
     """The encoding as the compiled scorer reads it (see ``_scan``)."""
     n, m = enc.fit_a.shape[0], enc.fit_b.shape[0]
     a_bits: list[npt.NDArray[np.uint64]] = []
@@ -317,9 +321,15 @@ def _kernel_data(enc: Encoding, excluded: dict[int, IntArray]) -> tuple[object, 
         _bits(enc.lang_b > 0),
         ex_ptr,
         ex_col,
-        np.ascontiguousarray(np.concatenate(a_bits, axis=1)) if a_bits else np.zeros((n, 1), np.uint64),
-        np.ascontiguousarray(np.concatenate(a_pts, axis=1)) if a_pts else np.zeros((n, 1), np.int64),
-        np.ascontiguousarray(np.concatenate(b_bits, axis=1)) if b_bits else np.zeros((m, 1), np.uint64),
+        np.ascontiguousarray(np.concatenate(a_bits, axis=1))
+        if a_bits
+        else np.zeros((n, 1), np.uint64),
+        np.ascontiguousarray(np.concatenate(a_pts, axis=1))
+        if a_pts
+        else np.zeros((n, 1), np.int64),
+        np.ascontiguousarray(np.concatenate(b_bits, axis=1))
+        if b_bits
+        else np.zeros((m, 1), np.uint64),
         float(enc.distance_points),
         float(enc.scale2),
         float(EARTH_RADIUS[unit]),

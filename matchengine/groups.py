@@ -173,7 +173,9 @@ def _attributes(problem: GroupsProblem) -> list[Attribute]:
     out = []
     for name, weight in problem.balance:
         values = [_value(p, name) for p in problem.members]
-        numeric = all(is_number(v) for v in values if v is not None)
+        given = [v for v in values if v is not None]
+        # All-blank (say, nobody gave a gender) is one category, not a number column.
+        numeric = bool(given) and all(is_number(v) for v in given)
         if numeric:
             arr = np.array([float(v) for v in values], np.float64)  # type: ignore[arg-type]
             out.append(Attribute(name, weight, True, np.zeros(0, np.int64), arr, ()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from matchengine.groups import parse_groups_problem, solve_groups
 
 
 @st.composite
-def instances(draw: st.DrawFn) -> dict:
+def instances(draw: st.DrawFn) -> dict[str, Any]:
     low = draw(st.integers(2, 5))
     high = draw(st.integers(low, low + 3))
     groups = draw(st.integers(2, 5))
@@ -54,13 +55,13 @@ def instances(draw: st.DrawFn) -> dict:
     }
 
 
-def solve(data: dict) -> dict:
+def solve(data: dict[str, Any]) -> dict[str, Any]:
     return solve_groups(parse_groups_problem(data)).to_json()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
-def test_groups_respect_sizes_and_must_not_group(data: dict) -> None:
+def test_groups_respect_sizes_and_must_not_group(data: dict[str, Any]) -> None:
     out = solve(data)
     members = [x for g in out["groups"] for x in g["members"]]
     assert sorted(members) == sorted(m["id"] for m in data["members"])
@@ -74,7 +75,7 @@ def test_groups_respect_sizes_and_must_not_group(data: dict) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
-def test_group_reports_match_the_instance(data: dict) -> None:
+def test_group_reports_match_the_instance(data: dict[str, Any]) -> None:
     out = solve(data)
     people = {m["id"]: m for m in data["members"]}
     together = {
@@ -100,7 +101,7 @@ def test_group_reports_match_the_instance(data: dict) -> None:
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
-def test_it_is_deterministic(data: dict) -> None:
+def test_it_is_deterministic(data: dict[str, Any]) -> None:
     assert json.dumps(solve(data)) == json.dumps(solve(json.loads(json.dumps(data))))
 
 
@@ -171,7 +172,7 @@ def test_earlier_co_members_are_kept_apart_when_possible() -> None:
         ({"members": [{"id": "p0"}, {"id": "p0"}]}, "member p0"),
     ],
 )
-def test_it_refuses_bad_input_naming_the_item(change: dict, item: str) -> None:
+def test_it_refuses_bad_input_naming_the_item(change: dict[str, Any], item: str) -> None:
     data = {
         "problem": "groups",
         "members": [{"id": f"p{i}", "attributes": {"region": "N"}} for i in range(6)],
@@ -184,7 +185,7 @@ def test_it_refuses_bad_input_naming_the_item(change: dict, item: str) -> None:
 
 
 def test_mixed_and_missing_numeric_attributes_are_refused() -> None:
-    data = {
+    data: dict[str, Any] = {
         "problem": "groups",
         "members": [
             {"id": "a", "attributes": {"years": 3}},

@@ -7,6 +7,7 @@ import json
 import math
 import subprocess
 import sys
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -23,7 +24,7 @@ SHIFTS = [[[d, 9, 17] for d in range(5)], [[d, 7, 15] for d in range(5)], [[0, 9
 
 
 @st.composite
-def instances(draw: st.DrawFn, max_people: int = 9) -> dict:
+def instances(draw: st.DrawFn, max_people: int = 9) -> dict[str, Any]:
     n = draw(st.integers(1, max_people))
     members = []
     for i in range(n):
@@ -54,15 +55,15 @@ def instances(draw: st.DrawFn, max_people: int = 9) -> dict:
     }
 
 
-def fit(data: dict, a: str, b: str) -> float:
+def fit(data: dict[str, Any], a: str, b: str) -> float:
     """Independent re-computation of a pair's fit from the raw instance."""
     people = {m["id"]: m for m in data["members"]}
     x, y = people[a], people[b]
 
-    def hours(m: dict) -> set[int]:
+    def hours(m: dict[str, Any]) -> set[int]:
         return {d * 24 + h for d, s, e in m["hours"] for h in range(s, e)}
 
-    def ochiai(p: set, q: set) -> float:
+    def ochiai(p: set[Any], q: set[Any]) -> float:
         return len(p & q) / math.sqrt(len(p) * len(q)) if p and q else 0.0
 
     weights = data.get("weights", {"hours": 1.0})
@@ -71,10 +72,10 @@ def fit(data: dict, a: str, b: str) -> float:
         set(x.get("work_types", [])), set(y.get("work_types", []))
     )
     same = x.get("personality") is not None and x.get("personality") == y.get("personality")
-    return total + weights.get("personality", 0.0) * same
+    return float(total + weights.get("personality", 0.0) * same)
 
 
-def earlier(data: dict) -> dict[frozenset[str], int]:
+def earlier(data: dict[str, Any]) -> dict[frozenset[str], int]:
     out: dict[frozenset[str], int] = {}
     for rank, rnd in enumerate(data["history"], start=1):
         for group in rnd["pairs"]:
@@ -83,7 +84,7 @@ def earlier(data: dict) -> dict[frozenset[str], int]:
     return out
 
 
-def best_pairing(data: dict) -> tuple[int, float]:
+def best_pairing(data: dict[str, Any]) -> tuple[int, float]:
     """Brute force over perfect matchings of the non-probation members (even count only):
     fewest repeats, then least recent, then most fit."""
     ids = sorted(m["id"] for m in data["members"] if not m.get("probation"))
@@ -108,13 +109,13 @@ def best_pairing(data: dict) -> tuple[int, float]:
     return -best[0], best[2]
 
 
-def solve(data: dict) -> dict:
+def solve(data: dict[str, Any]) -> dict[str, Any]:
     return solve_rotation(parse_rotation_problem(data)).to_json()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
-def test_it_covers_everyone_and_probation_members_never_support(data: dict) -> None:
+def test_it_covers_everyone_and_probation_members_never_support(data: dict[str, Any]) -> None:
     out = solve(data)
     probation = {m["id"] for m in data["members"] if m["probation"]}
     peers = {m["id"] for m in data["members"]} - probation
@@ -147,7 +148,7 @@ def test_it_covers_everyone_and_probation_members_never_support(data: dict) -> N
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
-def test_it_is_optimal_with_fewest_repeats_against_brute_force(data: dict) -> None:
+def test_it_is_optimal_with_fewest_repeats_against_brute_force(data: dict[str, Any]) -> None:
     peers = [m for m in data["members"] if not m["probation"]]
     if len(peers) % 2 == 1:
         data["members"] = [m for m in data["members"] if m is not peers[-1]]
@@ -164,7 +165,7 @@ def test_it_is_optimal_with_fewest_repeats_against_brute_force(data: dict) -> No
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
-def test_each_explanation_matches_the_instance(data: dict) -> None:
+def test_each_explanation_matches_the_instance(data: dict[str, Any]) -> None:
     out = solve(data)
     seen = earlier(data)
     for link in out["pairs"] + out["trio_links"] + out["supports"]:
@@ -187,13 +188,13 @@ def test_each_explanation_matches_the_instance(data: dict) -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
-def test_it_is_deterministic(data: dict) -> None:
+def test_it_is_deterministic(data: dict[str, Any]) -> None:
     first = json.dumps(solve(data))
     again = json.dumps(solve(json.loads(json.dumps(data))))
     assert first == again
 
 
-def staff(n: int, seed: int) -> dict:
+def staff(n: int, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     members = []
     for i in range(n):
@@ -304,7 +305,7 @@ def test_probation_members_alone_are_unpaired_with_a_reason() -> None:
         ({"members": [{"id": "a", "colour": "red"}]}, "members[0].colour"),
     ],
 )
-def test_it_refuses_bad_input_naming_the_item(change: dict, item: str) -> None:
+def test_it_refuses_bad_input_naming_the_item(change: dict[str, Any], item: str) -> None:
     data = {
         "problem": "rotation",
         "members": [{"id": x, "hours": [[0, 9, 17]]} for x in "abcd"],
