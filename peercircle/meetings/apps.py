@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class MeetingsConfig(AppConfig):
     name = "peercircle.meetings"
     verbose_name = "Meetings"
+
+    def ready(self) -> None:
+        from peercircle.meetings.services import cancel_future_meetings
+        from peercircle.relationships.hooks import on_stop_working
+
+        on_stop_working(cancel_future_meetings)

@@ -292,6 +292,36 @@ def meeting_set_status(
     return meeting
 
 
+def cancel_future_meetings(relationship: Relationship, actor: User | None) -> None:
+    """Cancel the booked meetings still to come of a relationship that was paused or ended.
+
+    Registered as a ``relationships.hooks`` stop hook. The parties get the cancellation in their
+    calendars with the meeting's time only: never why the relationship stopped (an allegation
+    must not show, handbook §12).
+    """
+    now = timezone.now()
+    upcoming = list(
+        Meeting.objects.filter(
+            relationship=relationship, status=MeetingStatus.BOOKED, starts_at__gt=now
+        ).order_by("starts_at", "pk")
+    )
+    for meeting in upcoming:
+        _apply(
+            meeting,
+            meeting.version,
+            actor,
+            status=MeetingStatus.CANCELLED,
+            sequence=F("sequence") + 1,
+        )
+        _audit(
+            meeting,
+            actor=actor,
+            action="meeting.cancelled",
+            summary=f"Cancelled because the relationship stopped: {when(meeting.starts_at)}",
+        )
+        _invite(meeting, method=ical.METHOD_CANCEL, kind="meeting.cancelled", verb="cancelled")
+
+
 # Personal calendar feeds ------------------------------------------------------------------------
 
 

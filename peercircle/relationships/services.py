@@ -24,12 +24,14 @@ from peercircle.relationships.choices import (
     EXCLUDING_REASONS,
     OCCUPYING,
     TRANSITIONS,
+    WORKING,
     EndReason,
     Kind,
     Purpose,
     Side,
     Status,
 )
+from peercircle.relationships.hooks import stopped_working
 from peercircle.relationships.models import (
     PairExclusion,
     Participant,
@@ -361,6 +363,8 @@ def relationship_transition(
                 relationship.scheme, relationship.purpose, today
             )
     _apply(relationship, expected_version, **fields)
+    if current in WORKING and to_status not in WORKING:
+        stopped_working(relationship, actor)
     if to_status == Status.ACTIVE:
         people = [p.person for p in relationship.participants.select_related("person")]
         _stop_waiting(
@@ -463,6 +467,7 @@ def relationship_end(
         ended_on=ended_on or today,
         end_reason=reason,
     )
+    stopped_working(relationship, actor)
     participants = list(relationship.participants.select_related("person"))
     people = [p.person for p in participants]
     if reason in EXCLUDING_REASONS:

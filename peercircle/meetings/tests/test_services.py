@@ -234,3 +234,47 @@ def test_two_people_changing_a_meeting_at_once_lose_nothing(cast: Cast) -> None:
     assert "Nothing you entered was saved" in message
     stored = Meeting.objects.get(pk=meeting.pk)
     assert (stored.status, stored.place, stored.sequence) == (MeetingStatus.BOOKED, "Park café", 1)
+
+
+@pytest.mark.parametrize("stop", ["pause", "end"])
+def test_pausing_or_ending_cancels_the_meetings_to_come_and_tells_calendars(
+    cast: Cast, stop: str, django_capture_on_commit_callbacks: object
+) -> None:
+    pair = make_pair(cast)
+    earlier = held_meeting(pair)
+    soon = _book(cast, pair, starts_at=in_days(2))
+    later = _book(cast, pair, starts_at=in_days(9))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        if stop == "pause":
+            relationship_transition(
+                relationship=pair,
+                to_status=Status.SUSPENDED,
+                actor=cast.cora.user,
+                expected_version=pair.version,
+                summary="Paused: allegation under investigation",
+            )
+        else:
+            relationship_end(
+                relationship=pair,
+                reason=EndReason.PLANNED,
+                actor=cast.cora.user,
+                expected_version=pair.version,
+            )
+    statuses = dict(Meeting.objects.filter(relationship=pair).values_list("pk", "status"))
+    assert statuses == {
+        earlier.pk: MeetingStatus.HELD,
+        soon.pk: MeetingStatus.CANCELLED,
+        later.pk: MeetingStatus.CANCELLED,
+    }
+    # Both parties get both cancellations for their calendars, and never the reason.
+    cancels = [m for m in mail.outbox if b"METHOD:CANCEL" in _ics_bytes(m)]
+    assert sorted(m.to[0] for m in cancels) == sorted(
+        [cast.mo.email, cast.mo.email, cast.mia.email, cast.mia.email]
+    )
+    assert not any("allegation" in f"{m.subject} {m.body}".lower() for m in mail.outbox)
+
+
+def _ics_bytes(message: object) -> bytes:
+    (_, content, _) = message.attachments[0]  # type: ignore[attr-defined]
+    return content if isinstance(content, bytes) else content.encode()

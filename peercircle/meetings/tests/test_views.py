@@ -194,7 +194,9 @@ def test_a_paused_relationship_leaves_the_feed(cast: Cast) -> None:
     relationship_transition(
         relationship=pair, to_status=Status.SUSPENDED, actor=None, expected_version=pair.version
     )
-    assert b"BEGIN:VEVENT" not in Client().get(f"/calendar/{token}.ics").content
+    # Pausing cancelled the meeting: the feed now tells calendars to drop it.
+    body = Client().get(f"/calendar/{token}.ics").content
+    assert body.count(b"BEGIN:VEVENT") == 1 and b"STATUS:CANCELLED" in body
 
 
 def test_the_feed_of_one_organisation_never_shows_another(cast: Cast) -> None:

@@ -109,6 +109,22 @@ def test_the_page_shows_the_people_dates_and_who_changed_what(
     assert "Change status" not in body  # Mia may look, not manage
 
 
+def test_the_page_leads_to_meetings_and_offers_booking_only_while_working(
+    cast: Cast, client_for: ClientFor
+) -> None:
+    relationship = mentoring(cast)
+    meetings = reverse("meetings:relationship", args=[relationship.pk])
+    book = reverse("meetings:book", args=[relationship.pk])
+    body = client_for(cast.mo).get(relationship.get_absolute_url()).content.decode()
+    assert meetings in body and book in body
+    client_for(cast.cora).post(
+        reverse("relationships:status", args=[relationship.pk]),
+        {"to_status": Status.SUSPENDED, "reason": "A break", "version": 1},
+    )
+    body = client_for(cast.mo).get(relationship.get_absolute_url()).content.decode()
+    assert meetings in body and book not in body
+
+
 @time_machine.travel(date(2026, 4, 1))
 def test_a_coordinator_creates_a_relationship_by_hand_picking_from_the_list(
     cast: Cast, client_for: ClientFor
