@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "peercircle.concerns",
     "peercircle.meetings",
     "peercircle.records",
+    "peercircle.matching",
     "peercircle.ops",
     "peercircle.web",
 ]
