@@ -22,11 +22,13 @@ KEEP_DEAD_WORKERS = timedelta(days=7)
 @periodic(every=timedelta(days=1))
 @task()
 def housekeeping() -> dict[str, int]:
-    """Forget finished tasks, old periodic runs and workers gone for a week.
+    """Forget finished tasks, old periodic runs, workers gone for a week and expired sessions.
 
-    Without this the task table grows by every task ever run, and /healthz lists every worker
-    process that ever started.
+    Without this the task table grows by every task ever run, /healthz lists every worker
+    process that ever started, and the session table keeps every sign-in (Django leaves expired
+    sessions to ``clearsessions``).
     """
+    from django.contrib.sessions.models import Session
     from django_tasks_db.models import DBTaskResult
 
     now = timezone.now()
@@ -35,6 +37,12 @@ def housekeeping() -> dict[str, int]:
     )
     runs, _ = PeriodicRun.objects.filter(claimed_at__lt=now - KEEP_PERIODIC_RUNS).delete()
     workers, _ = WorkerHeartbeat.objects.filter(last_seen__lt=now - KEEP_DEAD_WORKERS).delete()
-    counts = {"finished_tasks": tasks, "periodic_runs": runs, "workers": workers}
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    counts = {
+        "finished_tasks": tasks,
+        "periodic_runs": runs,
+        "workers": workers,
+        "sessions": sessions,
+    }
     log.info("ops.housekeeping", **counts)
     return counts

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections
 from django_tasks import task
@@ -85,9 +86,16 @@ def test_housekeeping_forgets_only_what_is_old() -> None:
         WorkerHeartbeat.objects.create(
             worker_id=name, hostname="h", pid=1, started_at=when, last_seen=when
         )
+    for key, expires in (
+        ("expired", now - timedelta(minutes=1)),
+        ("live", now + timedelta(hours=1)),
+    ):
+        Session.objects.create(session_key=key, session_data="", expire_date=expires)
     counts = housekeeping.call()
     assert counts["periodic_runs"] == 1
     assert counts["workers"] == 1
+    assert counts["sessions"] == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
     assert list(PeriodicRun.objects.values_list("job", flat=True)) == ["recent"]
     assert list(WorkerHeartbeat.objects.values_list("worker_id", flat=True)) == ["recent"]
 
