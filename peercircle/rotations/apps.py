@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RotationsConfig(AppConfig):
+    name = "peercircle.rotations"
+    verbose_name = "Peer rotations"
