@@ -57,6 +57,12 @@ def _mias_notification(cast: Cast) -> int:
     return notification.pk
 
 
+def _matching_run(cast: Cast) -> int:
+    from peercircle.matching.services import run_start
+
+    return run_start(scheme=cast.scheme, actor=None).pk
+
+
 PAGES = [
     Page("home", lambda c: reverse("web:home"), frozenset(CAST_NAMES)),
     Page("people list", lambda c: reverse("people:list"), frozenset(CAST_NAMES)),
@@ -194,6 +200,11 @@ PAGES = [
         frozenset(CAST_NAMES),
         method="post",
     ),
+    Page(
+        "a matching run",
+        lambda c: reverse("matching:run", args=[_matching_run(c)]),
+        frozenset({"ada", "cora"}),
+    ),
     Page("schemes", lambda c: reverse("schemes:list"), frozenset(CAST_NAMES)),
     Page("new scheme", lambda c: reverse("schemes:create"), frozenset({"ada"})),
     Page("organisation settings", lambda c: reverse("organisations:settings"), frozenset({"ada"})),
@@ -219,6 +230,11 @@ SCHEME_PAGES = [
     Page(
         "eligibility rules",
         lambda c: reverse("schemes:eligibility", args=["mentoring"]),
+        frozenset({"ada", "cora", "olga"}),
+    ),
+    Page(
+        "matching runs",
+        lambda c: reverse("matching:runs", args=["mentoring"]),
         frozenset({"ada", "cora", "olga"}),
     ),
 ]
