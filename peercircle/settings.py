@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "peercircle.meetings",
     "peercircle.records",
     "peercircle.matching",
+    "peercircle.groups",
     "peercircle.rotations",
     "peercircle.ops",
     "peercircle.web",

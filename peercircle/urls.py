@@ -16,6 +16,7 @@ urlpatterns = [
     path("meetings/", include("peercircle.meetings.urls")),
     path("records/", include("peercircle.records.urls")),
     path("matching/", include("peercircle.matching.urls")),
+    path("groups/", include("peercircle.groups.urls")),
     path("rotations/", include("peercircle.rotations.urls")),
     path("calendar/<str:token>.ics", calendar_feed, name="calendar_feed"),
     path("invite/<str:token>/", invitation_accept, name="invitation_accept"),
