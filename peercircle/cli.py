@@ -32,6 +32,8 @@ Commands for operators:
   worker                run a background-task worker (run several on PostgreSQL)
   demo                  build a demo organisation (--people N, --seed S)
   import                import people from a CSV or XLSX file
+  match SCHEME          run a one-to-one scheme's matching with a progress bar; the proposal
+                        is stored for review in PeerCircle (--organisation SLUG)
   create-organisation   create an organisation and its first admin
   new-encryption-key    print a key for PEERCIRCLE_ENCRYPTION_KEYS (then rotate-keys)
   check --deploy        check the production settings
