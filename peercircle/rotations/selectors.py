@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from peercircle.people.models import Person
 from peercircle.relationships.choices import Kind, Side
@@ -41,15 +41,12 @@ def round_pairs(rotation_round: RotationRound, kind: str = "") -> QuerySet[Round
 
 
 def round_counts(rotation_round: RotationRound) -> dict[str, int]:
-    """Links of each kind and repeats, in one query."""
-    counts = dict.fromkeys((*PairKind.values, "repeats", "conflicts"), 0)
-    for kind, repeat, conflict in RoundPair.objects.filter(round=rotation_round).values_list(
-        "kind", "is_repeat", "breaks_exclusion"
-    ):
-        counts[kind] += 1
-        counts["repeats"] += int(repeat)
-        counts["conflicts"] += int(conflict)
-    return counts
+    """Links of each kind, repeats and must-not-pair conflicts, in one query."""
+    return RoundPair.objects.filter(round=rotation_round).aggregate(
+        **{kind: Count("id", filter=Q(kind=kind)) for kind in PairKind.values},
+        repeats=Count("id", filter=Q(is_repeat=True)),
+        conflicts=Count("id", filter=Q(breaks_exclusion=True)),
+    )
 
 
 @dataclass(frozen=True)

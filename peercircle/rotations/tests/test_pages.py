@@ -253,3 +253,21 @@ def test_list_pages_cost_the_same_queries_at_any_size(
     assert latest is not None
     with django_assert_max_num_queries(20):
         client.get(latest.get_absolute_url())
+
+
+def test_the_scheme_and_person_pages_link_to_the_rotation(
+    cast: Cast, peers: Scheme, client_for: Callable[[Person], Client]
+) -> None:
+    rounds = reverse("rotations:scheme", args=[peers.slug])
+    scheme_page = client_for(cast.cora).get(peers.get_absolute_url()).content.decode()
+    assert rounds in scheme_page
+    mentoring_page = client_for(cast.cora).get(cast.scheme.get_absolute_url()).content.decode()
+    assert "Rotation rounds" not in mentoring_page
+    history = reverse("rotations:history", args=[peers.slug, cast.mo.pk])
+    for who in (cast.mo, cast.cora):
+        page = client_for(who).get(reverse("people:detail", args=[cast.mo.pk])).content.decode()
+        assert history in page
+    # Mia's own page does not link to Mo's history, and her mentoring role has none.
+    page = client_for(cast.mia).get(reverse("people:detail", args=[cast.mia.pk])).content.decode()
+    assert history not in page
+    assert reverse("rotations:history", args=[peers.slug, cast.mia.pk]) in page
