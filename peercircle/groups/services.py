@@ -477,18 +477,40 @@ def formation_confirm(*, formation: GroupFormation, actor: User | None) -> list[
                 + (f"; closed {closed} earlier groups" if closed else "")
             ),
         )
-        _tell_members(scheme, groups, proposed)
+        # Thousands of messages would hold the page for seconds: the worker sends them once
+        # the groups are saved (and never, if saving fails).
+        from peercircle.groups.tasks import tell_group_members
+
+        formation_id, organisation_id = formation.pk, scheme.organisation_id
+        transaction.on_commit(lambda: tell_group_members.enqueue(formation_id, organisation_id))
     return groups
 
 
-def _tell_members(scheme: Scheme, groups: list[PeerGroup], proposed: list[FormationGroup]) -> None:
-    # Only the scheme and the group's name and size: nothing about anyone in it.
-    people = Person.objects.in_bulk([int(m) for row in proposed for m in row.members])
-    for group, row in zip(groups, proposed, strict=True):
+def formation_tell_members(formation: GroupFormation) -> int:
+    """Tell each member of a confirmed formation which group they are in; returns how many.
+
+    Only the scheme, the group's name and its size: nothing about anyone in it. Safe to repeat:
+    each message has a dedupe key, so a retried job sends nothing twice.
+    """
+    scheme = formation.scheme
+    rows = list(
+        formation.groups.filter(peer_group__isnull=False)
+        .select_related("peer_group")
+        .order_by("number")
+    )
+    people = Person.objects.in_bulk([int(m) for row in rows for m in row.members])
+    sent = 0
+    for row in rows:
+        group = row.peer_group
+        if group is None:  # pragma: no cover - filtered above
+            continue
         link = reverse("groups:detail", args=[group.pk])
         for member in row.members:
-            notify(
-                person=people[int(member)],
+            person = people.get(int(member))
+            if person is None:
+                continue  # erased since the confirmation
+            if notify(
+                person=person,
                 kind="groups.joined",
                 title=f"You are in a new group in {scheme.name}",
                 body=(
@@ -497,4 +519,6 @@ def _tell_members(scheme: Scheme, groups: list[PeerGroup], proposed: list[Format
                 ),
                 link=link,
                 dedupe_key=f"groups.joined:{group.pk}:{member}",
-            )
+            ):
+                sent += 1
+    return sent

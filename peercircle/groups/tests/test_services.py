@@ -299,14 +299,15 @@ def test_a_rerun_offers_a_new_proposal_and_discards_the_old_one(cast: Cast) -> N
 
 
 def test_confirming_creates_the_groups_and_tells_each_member_without_sensitive_data(
-    cast: Cast,
+    cast: Cast, django_capture_on_commit_callbacks: Any
 ) -> None:
     scheme = group_scheme(cast)
     people = add_peers(cast, scheme, 12)
     SensitiveProfile.objects.create(organisation=cast.org, person=cast.mia, gender="nonbinary")
     formation = form(cast, scheme, balance={"gender": 1, "area": 1})
 
-    groups = services.formation_confirm(formation=formation, actor=cast.cora.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        groups = services.formation_confirm(formation=formation, actor=cast.cora.user)
 
     formation.refresh_from_db()
     assert formation.status == FormationStatus.CONFIRMED
@@ -324,6 +325,9 @@ def test_confirming_creates_the_groups_and_tells_each_member_without_sensitive_d
     mias = notes.get(person=cast.mia)
     assert "nonbinary" not in mias.title + mias.body
     assert mias.link == f"/groups/{GroupMembership.objects.get(person=cast.mia).group_id}/"
+    # A retried job tells nobody twice.
+    assert services.formation_tell_members(formation) == 0
+    assert notes.count() == 14
     with pytest.raises(services.FormationRefused, match="can no longer be changed"):
         services.formation_confirm(formation=formation, actor=cast.cora.user)
 
