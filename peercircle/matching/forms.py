@@ -17,10 +17,9 @@ MAX_CHOICES = 500
 class _PersonField(forms.CharField):
     """A person from ``people``: a drop-down when short, otherwise e-mail or ID in your records."""
 
-    def __init__(self, people: QuerySet[Person], **kwargs: Any) -> None:
+    def __init__(self, people: QuerySet[Person], *, short: bool, **kwargs: Any) -> None:
         self.people = people
-        count = people.count()
-        if count <= MAX_CHOICES:
+        if short:
             kwargs["widget"] = forms.Select(
                 choices=[("", "Choose…")] + [(str(p.pk), p.full_name) for p in people]
             )
@@ -42,6 +41,9 @@ class _PersonField(forms.CharField):
 class SetPairForm(AccessibleForm):
     def __init__(self, *args: Any, run: MatchRun, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Sized from the run's own counts, so a page of a large run pays no count queries.
+        snapshot = run.settings_snapshot
+        short = snapshot.get("mentees", 0) + snapshot.get("mentors", 0) <= MAX_CHOICES
         in_run = Q(
             pk__in=UnmatchedEntry.objects.filter(run=run, placed=False).values("person_id")
         ) | Q(
@@ -56,10 +58,11 @@ class SetPairForm(AccessibleForm):
         )
         self.fields["mentee"] = _PersonField(
             Person.objects.filter(in_run).order_by("family_name", "given_name", "id"),
+            short=short,
             label="Mentee",
         )
         self.fields["mentor"] = _PersonField(
-            mentors.order_by("family_name", "given_name", "id"), label="Mentor"
+            mentors.order_by("family_name", "given_name", "id"), short=short, label="Mentor"
         )
 
 
