@@ -6,6 +6,7 @@ rotation's relationships get the same checks, events and audit trail as hand-mad
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict
 from datetime import date
@@ -125,7 +126,9 @@ def round_preview(*, scheme: Scheme, actor: User | None, odd_member: str = "trio
             "to see it."
         ) from exc
     if count <= SYNC_MEMBERS:
-        round_compute(rotation_round=rotation_round)
+        # A fault is logged and stored on the round, whose page then says so.
+        with contextlib.suppress(Exception):
+            round_compute(rotation_round=rotation_round)
         rotation_round.refresh_from_db()
     return rotation_round
 
@@ -169,6 +172,15 @@ def round_compute(*, rotation_round: RotationRound) -> None:
             engine_state=EngineState.FAILED, engine_message=message
         )
         return
+    except Exception:
+        # A fault of ours, not of the data: the page must stop waiting and say so.
+        log.exception("rotations.compute_failed", round=rotation_round.pk)
+        RotationRound.objects.filter(pk=rotation_round.pk).update(
+            engine_state=EngineState.FAILED,
+            engine_message="Something went wrong while working out the pairs; it has been "
+            "logged. Preview the round again, and tell your administrator if it happens again.",
+        )
+        raise
     seconds = time.monotonic() - started
     pairs = [_pair(rotation_round, built, link, result_links=result.links) for link in result.links]
     report = result.to_json()
@@ -340,6 +352,15 @@ def round_publish(
     Any refusal rolls everything back, the claim included.
     """
     today = today or timezone.localdate()
+    # A round another worker is publishing right now (a large one takes minutes) is skipped,
+    # not waited for; the conditional UPDATE below is what makes the claim exactly once.
+    free = (
+        RotationRound.objects.select_for_update(skip_locked=True)
+        .filter(pk=rotation_round.pk, status=RoundStatus.APPROVED)
+        .values_list("pk", flat=True)
+    )
+    if not list(free):
+        return False
     due = RotationRound.objects.filter(pk=rotation_round.pk, status=RoundStatus.APPROVED)
     if now:
         fields: dict[str, object] = {"rotation_date": today, "publish_error": ""}

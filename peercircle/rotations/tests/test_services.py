@@ -425,3 +425,18 @@ def test_two_workers_running_the_publish_job_at_once_publish_once(cast: Cast) ->
     with scopes_disabled():
         assert Relationship.objects.filter(scheme=scheme).count() == 3
         assert Notification.objects.filter(kind="rotation.published").count() == 6
+
+
+def test_an_engine_fault_stops_the_page_waiting_and_says_so(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scheme = rotation_scheme(cast)
+    add_peers(cast, scheme, 4)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(services, "solve_rotation", broken)
+    rotation_round = services.round_preview(scheme=scheme, actor=None)
+    assert rotation_round.engine_state == EngineState.FAILED
+    assert "Preview the round again" in rotation_round.engine_message
