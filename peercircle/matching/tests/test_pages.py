@@ -262,3 +262,32 @@ def test_the_scheme_page_links_to_matching_for_coordinators_only(
     link = reverse("matching:runs", args=["mentoring"])
     assert link in client_for(cast.cora).get(cast.scheme.get_absolute_url()).content.decode()
     assert link not in client_for(cast.mo).get(cast.scheme.get_absolute_url()).content.decode()
+
+
+def test_in_a_large_run_the_coordinator_types_who_to_pair(
+    cast: Cast, client_for: ClientFor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peercircle.matching import forms
+
+    monkeypatch.setattr(forms, "MAX_CHOICES", 1)
+    w = mentoring_world(cast)
+    w["nia"].languages = ["English"]
+    w["nia"].save()
+    cast.scheme.mentor_capacity = 1
+    cast.scheme.save()
+    run = services.run_start(scheme=cast.scheme, actor=None)
+    client = client_for(cast.cora)
+    body = client.get(run.get_absolute_url()).content.decode()
+    assert "Their e-mail address or ID in your records." in body
+    unknown = client.post(
+        reverse("matching:set", args=[run.pk]),
+        {"set-mentee": "nobody@example.org", "set-mentor": w["mo"].email},
+    )
+    assert "Nobody in this list matches that" in unknown.content.decode()
+    response = client.post(
+        reverse("matching:set", args=[run.pk]),
+        {"set-mentee": w["nia"].email.upper(), "set-mentor": w["mo"].email},
+    )
+    # Mo's only place is Mia's: the capacity check explains what to do.
+    assert response.status_code == 400
+    assert "Mo Example has no free place left" in response.content.decode()
