@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from peercircle.groups.adapter import (
     BY_KEY,
@@ -182,4 +185,18 @@ def formation_words(formation: GroupFormation) -> list[str]:
         lines.append("Nobody shares a group with someone they were in a group with before.")
     if summary.get("edited"):
         lines.append("You have moved people since the run; the figures above include your moves.")
+    return lines
+
+
+def edit_lines(formation: GroupFormation) -> list[str]:
+    """The moves made by hand, oldest first, in words (one query for the names)."""
+    names = names_for({e["person"] for e in formation.edits})
+    lines = []
+    for edit in formation.edits:
+        at = datetime.fromisoformat(edit["at"])
+        lines.append(
+            f"{date_format(timezone.localtime(at), 'j M Y, H:i')}, {edit['by']}: moved "
+            f"{names.get(edit['person'], 'someone who has left')} from group {edit['from']} "
+            f"to group {edit['to']}"
+        )
     return lines

@@ -21,6 +21,7 @@ from peercircle.groups.forms import FormationForm, MoveForm
 from peercircle.groups.models import GroupFormation
 from peercircle.groups.selectors import (
     balance_lines,
+    edit_lines,
     formation_words,
     group_members,
     headcount,
@@ -91,7 +92,7 @@ def _formation_context(request: HttpRequest, formation: GroupFormation) -> dict[
         "groups": proposed_groups(formation, page.object_list),
         "summary_lines": formation_words(formation),
         "group_count": paginator.count,
-        "edits": len(formation.edits),
+        "edits": edit_lines(formation),
         "balance_lines": balance_lines(formation),
     }
 

@@ -217,6 +217,8 @@ def test_a_refused_move_says_why_and_a_good_one_moves(
     done = client.post(url, {"person": moved, "to_group": small.number}, follow=True)
     assert f"Moved to group {small.number}." in done.content.decode()
     assert str(moved) in formation.groups.get(number=small.number).members
+    name = Person.objects.get(pk=moved).full_name
+    assert f"moved {name} from group {big.number} to group {small.number}" in done.content.decode()
 
 
 def test_confirming_on_the_page_creates_groups(

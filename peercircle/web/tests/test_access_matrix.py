@@ -19,6 +19,7 @@ from peercircle.conftest import CAST_NAMES, Cast
 from peercircle.notifications.services import notify
 from peercircle.people import services
 from peercircle.people.models import Membership, Person, TrainingRecord
+from peercircle.schemes.models import Scheme
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,42 @@ def _matching_run(cast: Cast) -> int:
     from peercircle.matching.services import run_start
 
     return run_start(scheme=cast.scheme, actor=None).pk
+
+
+def _peer_groups(cast: Cast) -> Scheme:
+    """A peer-group scheme Cora coordinates, with Mo and Mia kept apart (made once per test)."""
+    from peercircle.groups.tests.helpers import add_peers, group_scheme
+    from peercircle.relationships.models import PairExclusion
+
+    existing = Scheme.objects.filter(organisation=cast.org, slug="peer-groups").first()
+    if existing is not None:
+        return existing
+    scheme = group_scheme(cast)
+    add_peers(cast, scheme, 6)
+    low, high = sorted((cast.mo, cast.mia), key=lambda p: p.pk)
+    PairExclusion.objects.create(
+        organisation=cast.org, scheme=scheme, person_low=low, person_high=high, reason="test"
+    )
+    return scheme
+
+
+def _mias_group(cast: Cast) -> int:
+    from peercircle.groups.models import GroupMembership
+    from peercircle.groups.tests.helpers import confirmed
+
+    scheme = _peer_groups(cast)
+    if not GroupMembership.objects.filter(person=cast.mia).exists():
+        confirmed(cast, scheme)
+    return GroupMembership.objects.get(person=cast.mia).group_id
+
+
+def _group_formation(cast: Cast) -> int:
+    from peercircle.groups.models import GroupFormation
+    from peercircle.groups.tests.helpers import form
+
+    scheme = _peer_groups(cast)
+    existing = GroupFormation.objects.filter(scheme=scheme).first()
+    return existing.pk if existing is not None else form(cast, scheme).pk
 
 
 PAGES = [
@@ -203,6 +240,17 @@ PAGES = [
     Page(
         "a matching run",
         lambda c: reverse("matching:run", args=[_matching_run(c)]),
+        frozenset({"ada", "cora"}),
+    ),
+    Page("my groups", lambda c: reverse("groups:mine"), frozenset(CAST_NAMES)),
+    Page(
+        "a mentee's peer group",
+        lambda c: reverse("groups:detail", args=[_mias_group(c)]),
+        frozenset({"ada", "cora", "mia"}),
+    ),
+    Page(
+        "a group formation",
+        lambda c: reverse("groups:formation", args=[_group_formation(c)]),
         frozenset({"ada", "cora"}),
     ),
     Page("schemes", lambda c: reverse("schemes:list"), frozenset(CAST_NAMES)),
