@@ -442,8 +442,10 @@ def build_problem(
     must_not.update(PairRef(p.mentee, p.mentor) for p in app_banned)
 
     problem = MentoringProblem(
-        mentees=tuple(mentees),
-        mentors=tuple(mentors),
+        # In id order as text, as the engine's own JSON reader gives them: "person-10" comes
+        # before "person-9", and the engine's tie-breaks and output order rely on it.
+        mentees=tuple(sorted(mentees, key=lambda p: p.id)),
+        mentors=tuple(sorted(mentors, key=lambda p: p.id)),
         weights=Weights(**settings["weights"]),
         hard=HardRules(**settings["hard"]),
         objective=Objective(),

@@ -101,6 +101,10 @@ def test_reading_the_scheme_costs_the_same_queries_for_many_people(
     with django_assert_max_num_queries(len(few.captured_queries)):
         built = build(cast)
     assert len(built.problem.mentees) == 32
+    # In text order, as the engine's JSON reader gives them (ids here cross 9 to 10 and beyond).
+    for side in (built.problem.mentees, built.problem.mentors):
+        ids = [p.id for p in side]
+        assert ids == sorted(ids)
 
 
 def test_a_run_proposes_pairs_and_explains_who_is_left_unmatched(cast: Cast) -> None:
