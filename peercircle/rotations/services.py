@@ -49,6 +49,7 @@ from peercircle.rotations.models import (
     RoundPair,
     RoundStatus,
 )
+from peercircle.rotations.selectors import next_rotation_date
 from peercircle.schemes.models import Scheme
 
 if TYPE_CHECKING:
@@ -164,7 +165,9 @@ def round_compute(*, rotation_round: RotationRound) -> None:
     odd = str(rotation_round.summary.get("odd_member_rule", "trio"))
     started = time.monotonic()
     try:
-        built = build_problem(scheme, odd_member=odd, on=rotation_round.rotation_date)
+        # Probation is judged on the day the round will start: the next rotation date.
+        on = rotation_round.rotation_date or next_rotation_date(scheme, timezone.localdate())
+        built = build_problem(scheme, odd_member=odd, on=on)
         result = solve_rotation(built.problem, progress=_Progress(rotation_round.pk))
     except (RotationRefused, ProblemError) as exc:
         message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
@@ -395,7 +398,9 @@ def round_publish(
             ended_people[participant.person_id] = participant.person
 
     planned_end = relationships.months_after(start, scheme.rotation_months)
-    told: dict[int, list[str]] = defaultdict(list)
+    peers_of: dict[int, list[str]] = defaultdict(list)
+    supports: dict[int, list[str]] = defaultdict(list)
+    supporters: dict[int, list[str]] = defaultdict(list)
     people: dict[int, Person] = {}
     for pair in pairs:
         a, b = pair.person_a, pair.person_b
@@ -403,13 +408,13 @@ def round_publish(
         if pair.kind == PairKind.SUPPORT:
             members = [(a, Side.SUPPORTER), (b, Side.SUPPORTED)]
             purpose = Purpose.PROBATION if b.on_probation else Purpose.PEER
-            told[a.pk].append(f"you support {b.full_name} one way")
-            told[b.pk].append(f"{a.full_name} supports you")
+            supports[a.pk].append(b.full_name)
+            supporters[b.pk].append(a.full_name)
         else:
             members = [(a, Side.PEER), (b, Side.PEER)]
             purpose = Purpose.PEER
-            told[a.pk].append(f"your peer is {b.full_name}")
-            told[b.pk].append(f"your peer is {a.full_name}")
+            peers_of[a.pk].append(b.full_name)
+            peers_of[b.pk].append(a.full_name)
         pair.relationship = relationships.relationship_create(
             scheme=scheme,
             members=members,
@@ -422,18 +427,23 @@ def round_publish(
     RoundPair.objects.bulk_update(pairs, ["relationship"], batch_size=2000)
 
     when = f"{start.day} {start:%B %Y}"
-    for pk, lines in told.items():
+    for pk in people:
+        ended = (
+            " Your earlier pairing in this scheme ends as the rotation moves on."
+            if pk in ended_people
+            else ""
+        )
         notify(
             person=people[pk],
             kind="rotation.published",
             title=f"Your peers in {scheme.name} from {when}",
-            body=f"From {when}, " + "; ".join(lines) + ". Arrange your first meeting soon. "
-            "Your earlier pairing in this scheme ends as the rotation moves on.",
+            body=f"From {when}, {_news(peers_of[pk], supports[pk], supporters[pk])}. Arrange "
+            f"your first meeting soon.{ended}",
             link=reverse("rotations:history", args=[scheme.slug, pk]),
             dedupe_key=f"rotation:{rotation_round.pk}:{pk}",
         )
     for pk, person in ended_people.items():
-        if pk in told:
+        if pk in people:
             continue
         notify(
             person=person,
@@ -454,6 +464,25 @@ def round_publish(
     )
     log.info("rotations.published", round=rotation_round.pk, links=len(pairs))
     return True
+
+
+def _names(names: list[str]) -> str:
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _news(peers: list[str], supports: list[str], supporters: list[str]) -> str:
+    """What changes for one person, e.g. "your peer is Ana Lee; you also support Ben Ode"."""
+    parts = []
+    if len(peers) == 1:
+        parts.append(f"your peer is {peers[0]}")
+    elif peers:
+        parts.append(f"you are in a trio with {_names(peers)}")
+    if supports:
+        also = "you also support" if peers else "you support"
+        parts.append(f"{also} {_names(supports)} one way")
+    if supporters:
+        parts.append(f"{_names(supporters)} supports you")
+    return "; ".join(parts)
 
 
 def _check_still_members(scheme: Scheme, pairs: list[RoundPair]) -> None:

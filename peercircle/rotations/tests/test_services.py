@@ -263,6 +263,11 @@ def test_publish_ends_the_previous_pairs_and_starts_the_new_ones(cast: Cast) -> 
     assert sorted(n.person_id for n in told) == sorted(p.pk for p in (a, b, c, d, e))
     for n in told:
         assert "probation" not in n.body and "Fit" not in n.body
+        assert "Your earlier pairing in this scheme ends" in n.body
+    supporter = next(p.person_a for p in pairs if p.kind == "support")
+    assert "supports you" in told.get(person=e).body
+    assert f"{supporter.full_name} supports you" in told.get(person=e).body
+    assert "you also support Peer04 Example one way" in told.get(person=supporter).body
     history = person_history(scheme, a)
     assert [entry.round_number for entry in history][:1] == [1]
     assert {entry.relationship.status for entry in history} == {Status.ACTIVE, Status.ENDED}
@@ -440,3 +445,10 @@ def test_an_engine_fault_stops_the_page_waiting_and_says_so(
     rotation_round = services.round_preview(scheme=scheme, actor=None)
     assert rotation_round.engine_state == EngineState.FAILED
     assert "Preview the round again" in rotation_round.engine_message
+
+
+def test_the_message_names_a_trio_and_support_in_plain_words() -> None:
+    assert services._news(["Ana"], [], []) == "your peer is Ana"
+    assert services._news(["Ana", "Ben"], [], []) == "you are in a trio with Ana and Ben"
+    assert services._news(["Ana"], ["Cai"], []) == "your peer is Ana; you also support Cai one way"
+    assert services._news([], [], ["Dee"]) == "Dee supports you"
