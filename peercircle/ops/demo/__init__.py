@@ -11,11 +11,14 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
+from django.apps import apps
 from django.db import transaction
+from django.db.models import ProtectedError
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from peercircle.accounts.models import User
-from peercircle.organisations.models import Organisation
+from peercircle.organisations.models import Organisation, TenantModel
 from peercircle.organisations.tenancy import scopes_disabled
 
 from .plan import DEFAULT_PEOPLE, DEFAULT_SEED, DemoPlan, make_plan
@@ -23,6 +26,7 @@ from .write import DEMO_PASSWORD, analyze, write_bulk, write_with_services
 
 __all__ = ["DEMO_PASSWORD", "DemoError", "DemoResult", "build_demo", "SERVICES_UP_TO"]
 
+QUIET_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
 # Up to this many people the demo goes through the services (about 15 seconds for 1,000).
 SERVICES_UP_TO = 1000
 
@@ -41,6 +45,29 @@ class DemoResult:
     @property
     def logins(self) -> list[tuple[str, str]]:
         return self.plan.logins()
+
+
+def _delete_organisation(org: Organisation) -> None:
+    """Delete the organisation and everything in it.
+
+    Confidential history is protected from deletion one object at a time (a record keeps its
+    meeting, a relationship its people), so a plain ``delete()`` refuses. Each kind of row is
+    deleted once nothing protects it any more, whatever apps the organisation's data spans.
+    """
+    pending = [m for m in apps.get_models() if issubclass(m, TenantModel)]
+    while pending:
+        protected = []
+        for model in pending:
+            try:
+                with transaction.atomic():
+                    model._default_manager.filter(organisation=org).delete()
+            except ProtectedError:
+                protected.append(model)
+        if len(protected) == len(pending):
+            names = ", ".join(m._meta.label for m in protected)
+            raise DemoError(f"The old demo could not be deleted: {names} protect each other.")
+        pending = protected
+    org.delete()
 
 
 def build_demo(
@@ -64,10 +91,12 @@ def build_demo(
         if existing is not None and not replace:
             return DemoResult(existing, plan, created=False, seconds=0.0)
         emails = [email for _, email in plan.logins()]
-        with transaction.atomic():
+        # The demo's addresses are invented: its notifications stay in PeerCircle, instead of
+        # hundreds of e-mails printed over the sign-in details in the embedded mode.
+        with override_settings(EMAIL_BACKEND=QUIET_EMAIL), transaction.atomic():
             if existing is not None:
                 User.objects.filter(email__in=emails).delete()
-                existing.delete()
+                _delete_organisation(existing)
             taken = list(User.objects.filter(email__in=emails).values_list("email", flat=True))
             if taken:
                 raise DemoError(

@@ -18,6 +18,7 @@ from itertools import accumulate
 from typing import Any, TypeVar
 
 from peercircle.ops.demo import vocab
+from peercircle.ops.demo.stories import RelationshipPlan, plan_relationships
 from peercircle.schemes.choices import (
     PARTICIPATING,
     Category,
@@ -34,14 +35,16 @@ MAX_PEOPLE = 200_000
 DEFAULT_SLUG = "tri-borough"
 DEFAULT_NAME = "Tri-Borough Fostering and Staff Network"
 
-# Shares of everyone who is not an admin, coordinator, supervisor or expert adviser.
+# Shares of everyone who is not an admin, coordinator, supervisor or expert adviser. Mentees
+# are a quarter: the demo's relationships take some of them, and enough must still wait for a
+# match that a matching run has real work to do.
 SHARES = (
     ("mentor", 0.20),
     ("applicant", 0.10),
-    ("mentee", 0.20),
-    ("staff_peer", 0.20),
-    ("guardian", 0.15),
-    ("group_peer", 0.12),
+    ("mentee", 0.26),
+    ("staff_peer", 0.18),
+    ("guardian", 0.12),
+    ("group_peer", 0.11),
     ("facilitator", 0.03),
 )
 
@@ -112,6 +115,7 @@ class DemoPlan:
     people: list[PersonPlan]
     memberships: list[MembershipPlan]
     training: list[TrainingPlan]
+    relationships: list[RelationshipPlan] = field(default_factory=list)
 
     def logins(self) -> list[tuple[str, str]]:
         """(what the login shows, e-mail) for every demo sign-in account."""
@@ -122,6 +126,8 @@ class DemoPlan:
             "people": len(self.people),
             "memberships": len(self.memberships),
             "training records": len(self.training),
+            "relationships": len(self.relationships),
+            "meetings": sum(len(r.meetings) for r in self.relationships),
         }
 
 
@@ -170,6 +176,8 @@ class _Planner:
         )
         self.schemes = {s.key: s for s in SCHEMES}
         self.counts = role_counts(people)
+        # The kind of each mentor (``MENTOR_KINDS``), so the stories pair eligible mentors only.
+        self.mentor_kinds: dict[str, str] = {}
         self.emails: set[str] = set()
         # Running totals of each weight table, worked out once: 50,000 people draw 200,000 times.
         self._cumulative: dict[tuple[tuple[Any, int], ...], list[int]] = {}
@@ -417,6 +425,7 @@ class _Planner:
         self._staff_peers(c["staff_peer"])
         self._guardians(c["guardian"])
         self._groups(c["group_peer"], c["facilitator"], supervisor_for)
+        self.plan.relationships = plan_relationships(self)
         return self.plan
 
     # Mentor kinds: the first five cover every reason to be ineligible under the handbook's rules.
@@ -429,8 +438,13 @@ class _Planner:
     )
     TRAINING_BUCKETS = (("current", 55), ("due", 15), ("overdue", 20), ("none", 10))
 
+    # Mentors the relationship stories use: established (eligible), active, and approved as
+    # mentors long enough ago to have mentored for more than a year.
+    STORY_MENTORS = (0, 5, 6, 7)
+
     def _mentors(self, count: int, supervisor_for: Any) -> None:
-        first = ("established", "recent", "little_active", "respite_short", "no_date")
+        first: tuple[str, ...] = ("established", "recent", "little_active", "respite_short")
+        first += ("no_date", "established", "established", "established")
         for i in range(count):
             kind = first[i] if i < len(first) else self.weighted(self.MENTOR_KINDS)
             category = Category.RESPITE if kind == "respite_short" else Category.MAINSTREAM
@@ -463,6 +477,8 @@ class _Planner:
             earliest = (approved or self.days_ago(1000, 2000)) + timedelta(days=30)
             start = max(earliest, self.days_ago(150, 2500))
             start = min(start, self.today - timedelta(days=120))
+            if i in self.STORY_MENTORS:
+                start = min(start, self.today - timedelta(days=self.rng.randint(600, 800)))
             status = Status.ACTIVE
             if i >= 8:
                 status = self.weighted(
@@ -470,6 +486,7 @@ class _Planner:
                 )
             steps = self.recruitment(start, len(RecruitmentStep))
             self.join(mentor, "mentoring", Role.MENTOR, status, joined_on=start, steps=steps)
+            self.mentor_kinds[mentor.key] = kind
             # Fixed buckets first, so even the smallest demo shows each training state.
             bucket = {0: "current", 5: "overdue", 6: "due", 7: "none"}.get(i) or self.weighted(
                 self.TRAINING_BUCKETS
@@ -529,7 +546,7 @@ class _Planner:
         for i in range(count):
             mentee = self.person(
                 category=self.weighted(((Category.MAINSTREAM, 70), (Category.KINSHIP, 30))),
-                login="Mentee (a newly approved carer, waiting for a mentor)" if i == 0 else "",
+                login="Mentee (a new carer with a mentor)" if i == 0 else "",
                 login_local="mentee" if i == 0 else "",
                 supervisor=supervisor_for(i),
                 approved_on=self.days_ago(30, 540),

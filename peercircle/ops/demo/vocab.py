@@ -126,3 +126,116 @@ TRAINING_TITLES = (
     "Managing allegations", "Supporting contact", "Therapeutic parenting",
     "Online safety for carers", "First aid", "Reflective practice",
 )  # fmt: skip
+
+# Meeting places of the demo's pairs; calls need none.
+MEETING_PLACES = (
+    "Café at Kirkgate Market", "The Corn Exchange café", "Ossett library café",
+    "Bingley Arts Centre café", "Pudsey Park tearooms", "Wakefield One, ground floor café",
+    "Costa, Bradford Broadway", "Morley town hall café", "Garden centre café, Horbury",
+    "Otley Courthouse café",
+)  # fmt: skip
+
+# What a new carer and their mentor talk about, roughly in the order it comes up. The demo's
+# record sheets are written from these; they are stored encrypted like any record.
+DISCUSSION_NEW_CARER = (
+    "Getting to know each other. Talked about why we both came into fostering and agreed what "
+    "we want from the next months: understanding who does what in the service, and feeling "
+    "less on our own.",
+    "The first weeks of the new placement. Sleep is still difficult; we went through the "
+    "bedtime routine that worked for me with a child of the same age.",
+    "Preparing for the first looked-after child review: what the independent reviewing officer "
+    "asks, what to write in the carer's report, and bringing the daily log.",
+    "Contact with birth family. The handovers in the car park are tense; we talked about "
+    "asking the supervising social worker for a supervised handover at the family centre.",
+    "School: the personal education plan meeting is next week. Went through what to ask for "
+    "and how the virtual school can help with tutoring.",
+    "Looking after yourself: the household is tired after the summer holidays. Talked about "
+    "respite, the carers' support group and saying no to extra requests for a while.",
+    "Delegated authority: which decisions the carer can make (haircuts, sleepovers, school "
+    "trips) and which need the social worker. Agreed to ask for it to be written down.",
+    "Reflecting on the first months: much more confident with paperwork and reviews; contact "
+    "still the hardest part.",
+)
+DISCUSSION_SPECIFIC = (
+    "Agreed the focus: getting on top of the recording and the paperwork before the annual "
+    "review. Looked at the daily log together.",
+    "Went through the annual review form section by section and what evidence to attach.",
+    "Training portfolio: which courses count towards the yearly minimum and how to book them.",
+    "Practised writing a clear, factual log entry about a difficult evening.",
+    "The annual review is close; went over the feedback from the supervising social worker.",
+)
+DISCUSSION_STRAINED = (
+    "A hard month: the young person was excluded from school for two days and the carer is "
+    "exhausted. Talked through what happened and who can help; agreed to flag it.",
+    "Things have not settled: the carer feels they are not being listened to by the placing "
+    "authority and would like the coordinator's help to get a meeting.",
+)
+HELPFUL = (
+    "Having someone who has been through it.",
+    "Going through the forms step by step.",
+    "Just being listened to, without being judged.",
+    "The practical tips for contact days.",
+    "Knowing I can text in between meetings.",
+    "Meeting somewhere quiet, away from home.",
+)
+NOT_HELPFUL = (
+    "",
+    "",
+    "We ran out of time.",
+    "The café was too noisy to talk properly.",
+    "Had to cut it short for the school run.",
+)
+# (who does it, what): "mentor" or "mentee" in mentoring, either party in peer support.
+ACTIONS = (
+    ("mentee", "Ask the supervising social worker for the delegated authority in writing"),
+    ("mentor", "Send the checklist I use before reviews"),
+    ("mentee", "Book the trauma-informed care course"),
+    ("mentee", "Ring the virtual school about tutoring"),
+    ("mentor", "Find the dates of the next carers' support group"),
+    ("mentee", "Start a log of contact days: times, mood before and after"),
+    ("mentor", "Introduce the mentee to a carer who fosters teenagers"),
+    ("mentee", "Ask for a respite weekend before half term"),
+    ("mentee", "Write the carer's report for the review"),
+    ("mentor", "Share the template letter for the school"),
+)
+SUPPORT_REQUEST = (
+    "Could someone call me this week? The placement is getting very hard in the evenings and I "
+    "am not sure who to ask about respite over half term."
+)
+CONCERN_NOTE = (
+    "Rang the carer: things are hard at home but the supervising social worker is involved. "
+    "Offered a respite weekend and will check in again after the next meeting."
+)
+CLOSED_NOTE = (
+    "Spoke to both. The extra hours were temporary cover at work, now over; the mentee has "
+    "asked for help with paperwork instead. Nothing more needed."
+)
+AGREEMENT_PURPOSE_SPECIFIC = (
+    "A six-month mentoring relationship with one purpose: getting on top of the recording and "
+    "the paperwork before the annual review."
+)
+AGREEMENT_GOALS = (
+    "Three goals for the first months: understanding who does what in the fostering service; "
+    "preparing for the first review of the placement; managing contact days calmly."
+)
+AGREEMENT_GOALS_REVISED = (
+    "Goals reviewed at three months. Done: understanding who does what. Still working on: "
+    "contact days. New: preparing for the annual review, and asking for a respite weekend "
+    "before the winter."
+)
+ALLEGATION_NOTES = (
+    "Referred to the designated officer (LADO). Strategy discussion arranged; the carer has "
+    "been told and offered independent support."
+)
+FEEDBACK_MENTOR = {
+    "went_well": "We got on from the first meeting and met every month.",
+    "helped": "The support group and knowing the coordinator was there if needed.",
+    "difficult": "Finding times that suited both of us in the school holidays.",
+    "better": "A short guide for mentors on how to end well.",
+}
+FEEDBACK_MENTEE = {
+    "goals": "Yes: I understand the reviews and the paperwork now, and contact is calmer.",
+    "helped": "Talking to someone who has fostered for years and is not assessing me.",
+    "confidence": "Much more confident, and I know other carers now.",
+    "better": "Meeting more often in the first two months.",
+}

@@ -33,6 +33,7 @@ from peercircle.schemes.models import Scheme
 from peercircle.schemes.services import scheme_create
 
 from .plan import DemoPlan, PersonPlan
+from .tell import write_relationships
 
 DEMO_PASSWORD = "peercircle-demo"  # noqa: S105 - printed for everyone to use, on purpose
 SOURCE = "demo"
@@ -129,6 +130,7 @@ def write_with_services(plan: DemoPlan, *, two_factor: bool) -> Organisation:
                     source=SOURCE,
                 )
             _logins(plan, people)
+            write_relationships(plan, org, schemes, people, bulk=False)
     return org
 
 
@@ -234,6 +236,7 @@ def write_bulk(plan: DemoPlan, *, two_factor: bool) -> Organisation:
                 ),
             )
             _logins(plan, people)
+            write_relationships(plan, org, schemes, people, bulk=True)
             audit_record(
                 organisation=org,
                 actor=None,
