@@ -89,7 +89,7 @@ def test_a_coordinator_runs_explains_locks_reruns_consults_and_confirms(
 
 
 def test_the_matching_pages_name_every_control_and_fit_a_phone(
-    page: Page, cast: Cast, sign_in: Callable[[Person], None]
+    page: Page, context: BrowserContext, cast: Cast, sign_in: Callable[[Person], None]
 ) -> None:
     from peercircle.matching import services
 
@@ -100,4 +100,11 @@ def test_the_matching_pages_name_every_control_and_fit_a_phone(
     problems = []
     for url in ("/matching/schemes/mentoring/", f"/matching/runs/{run.pk}/"):
         problems += _check_page(page, url)
+    services.run_send_for_consultation(run=run, actor=None)
+    problems += _check_page(page, f"/matching/runs/{run.pk}/")
+    context.clear_cookies()
+    sign_in(cast.sam)
+    problems += _check_page(page, f"/matching/runs/{run.pk}/consult/")
+    # The answer choices are a named group, so a screen reader says what they answer.
+    expect(page.get_by_role("group", name="Your answer about Mia Example")).to_be_visible()
     assert problems == []
