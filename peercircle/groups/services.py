@@ -397,8 +397,10 @@ def formation_confirm(*, formation: GroupFormation, actor: User | None) -> list[
     """
     now = timezone.now()
     with transaction.atomic():
+        # One confirmation per scheme at a time: two proposals for the same waiting people,
+        # confirmed at once, would otherwise both pass the check below and double-place them.
+        scheme = Scheme.objects.select_for_update().get(pk=formation.scheme_id)
         formation = _locked(formation, allowed={FormationStatus.READY})
-        scheme = formation.scheme
         proposed = list(formation.groups.order_by("number"))
         placed = {int(m) for g in proposed for m in g.members}
         current = set(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from matchengine.groups import parse_groups_problem, solve_groups
 from peercircle.audit.models import AuditEvent
@@ -17,6 +19,7 @@ from peercircle.groups.choices import FormationStatus, GroupStatus, Scope
 from peercircle.groups.models import GroupFormation, GroupMembership, PeerGroup
 from peercircle.groups.tests.helpers import add_peers, confirmed, form, group_scheme, partition
 from peercircle.notifications.models import Notification
+from peercircle.organisations.tenancy import scopes_disabled
 from peercircle.people.models import Membership, SensitiveProfile
 from peercircle.relationships.models import PairExclusion
 from peercircle.schemes.choices import Role, Status
@@ -429,3 +432,44 @@ def test_confirming_refuses_a_pair_kept_apart_after_the_run(cast: Cast) -> None:
     with pytest.raises(services.FormationRefused, match=f"both are in group {group.number}"):
         services.formation_confirm(formation=formation, actor=None)
     assert not PeerGroup.objects.exists()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_proposals_confirmed_at_once_never_place_anyone_twice(cast: Cast) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent connections: runs on PostgreSQL")
+    with scopes_disabled():
+        scheme = group_scheme(cast)
+        add_peers(cast, scheme, 10)
+        # Two coordinators' proposals for the same twelve waiting people.
+        first, second = form(cast, scheme), form(cast, scheme)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def confirm(formation: GroupFormation) -> None:
+        try:
+            with scopes_disabled():
+                barrier.wait()
+                services.formation_confirm(formation=formation, actor=None)
+                outcomes.append("confirmed")
+        except services.FormationRefused as exc:
+            outcomes.append(" ".join(exc.messages))
+        except BaseException as exc:  # report it to the test, not the thread's stderr
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(f,)) for f in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert outcomes.count("confirmed") == 1
+    refused = next(o for o in outcomes if o != "confirmed")
+    assert "joined another group. Re-run the formation" in refused
+    with scopes_disabled():
+        assert GroupMembership.objects.count() == 12
+        assert PeerGroup.objects.count() == 2
