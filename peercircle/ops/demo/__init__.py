@@ -1,8 +1,10 @@
 """The demo organisation: ``peercircle demo`` and the quick start's first run.
 
-``build_demo`` plans the organisation from a seed (``plan.py``), then writes it through the
-services when it is small or with bulk inserts when it is large (``write.py``). Building a demo
-that exists already changes nothing, so the quick start can ask for it on every start.
+``build_demo`` plans the organisation from a seed (``plan.py``, its relationships in
+``stories.py``), then writes it through the services when it is small or with bulk inserts when
+it is large (``write.py``); the relationships' stories always go through the services, each step
+at its own moment (``tell.py``, ``clock.py``). Building a demo that exists already changes
+nothing, so the quick start can ask for it on every start.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from pytest_django.plugin import DjangoDbBlocker
 
@@ -319,3 +320,50 @@ def test_record_text_is_encrypted_in_the_raw_rows(demo: DemoResult) -> None:
             cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608
             raw = cursor.fetchone()[0]
         assert raw and text not in raw and text.split()[0] not in raw
+
+
+@pytest.mark.django_db
+def test_every_demo_login_can_open_the_pages_of_its_part(demo: DemoResult) -> None:
+    """The demo's data renders: no page of a story fails for the people who open it."""
+    mentee = login("mentee")
+    lead = Relationship.objects.get(participants__person=mentee, status=Status.ACTIVE)
+    record = Record.objects.filter(relationship=lead).latest("id")
+    ended = Relationship.objects.get(scheme=mentoring(demo), status=Status.ENDED)
+    paused = Relationship.objects.get(scheme=mentoring(demo), status=Status.SUSPENDED)
+    concerns = Concern.objects.filter(scheme=mentoring(demo))
+    party_pages = [
+        reverse("relationships:detail", args=[lead.pk]),
+        reverse("relationships:agreement", args=[lead.pk]),
+        reverse("meetings:relationship", args=[lead.pk]),
+        reverse("records:list", args=[lead.pk]),
+        reverse("records:detail", args=[record.pk]),
+    ]
+    pages = {
+        "mentor": party_pages,
+        "mentee": party_pages,
+        "supervisor": [reverse("records:detail", args=[record.pk])],
+        "coordinator": [
+            reverse("concerns:list"),
+            reverse("concerns:silent"),
+            *(reverse("concerns:detail", args=[c.pk]) for c in concerns),
+            reverse("relationships:detail", args=[ended.pk]),
+            reverse("relationships:detail", args=[paused.pk]),
+            reverse("relationships:list"),
+        ],
+        "peer": ["/"],
+        "people-circle": ["/", reverse("relationships:list")],
+    }
+    for name, urls in pages.items():
+        person = login(name)
+        assert person.user is not None
+        client = Client()
+        client.force_login(person.user)
+        for url in urls:
+            assert client.get(url).status_code == 200, (name, url)
+    # The coordinator sees the record's flags, not its words (the scheme keeps records to the
+    # parties and the supervisor).
+    coordinator = Client()
+    user = login("coordinator").user
+    assert user is not None
+    coordinator.force_login(user)
+    assert coordinator.get(reverse("records:detail", args=[record.pk])).status_code == 404
