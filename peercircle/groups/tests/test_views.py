@@ -300,3 +300,28 @@ def test_group_list_pages_use_a_fixed_number_of_queries(
     )
     _queries(mia, reverse("groups:mine"), django_assert_max_num_queries, limit)
     _queries(cora, reverse("groups:form", args=[scheme.slug]), django_assert_max_num_queries, limit)
+
+
+def test_a_split_the_engine_cannot_find_is_shown_in_words_not_as_an_error_page(
+    cast: Cast, client_for: Callable[[Person], Client]
+) -> None:
+    scheme = group_scheme(cast, min_size=4, max_size=6)
+    peers = add_peers(cast, scheme, 10)  # 12 people: two groups of 6
+    trio = [cast.mo, cast.mia, peers[0]]  # three people who must all be apart: two groups
+    for x in range(3):
+        for y in range(x + 1, 3):
+            _apart(cast, scheme, trio[x], trio[y])
+    client = client_for(cast.cora)
+
+    response = client.post(
+        reverse("groups:form", args=[scheme.slug]), {"scope": "waiting", "w_area": "1"}, follow=True
+    )
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    formation = GroupFormation.objects.get()
+    assert formation.status == FormationStatus.FAILED
+    assert "The groups could not be formed" in text
+    assert "Lower the largest group so that there are more groups" in text
+    assert "Try again" in text
+    assert not formation.groups.exists()
