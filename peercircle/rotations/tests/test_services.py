@@ -452,3 +452,13 @@ def test_the_message_names_a_trio_and_support_in_plain_words() -> None:
     assert services._news(["Ana", "Ben"], [], []) == "you are in a trio with Ana and Ben"
     assert services._news(["Ana"], ["Cai"], []) == "your peer is Ana; you also support Cai one way"
     assert services._news([], [], ["Dee"]) == "Dee supports you"
+
+
+def test_the_publish_job_is_registered_with_the_worker() -> None:
+    from datetime import timedelta
+
+    from peercircle.ops.periodic import registered_jobs
+
+    jobs = {job.name: job for job in registered_jobs()}
+    job = jobs[publish_due_rotations.module_path]
+    assert job.every == timedelta(minutes=15)

@@ -91,6 +91,30 @@ def _mias_group(cast: Cast) -> int:
     return GroupMembership.objects.get(person=cast.mia).group_id
 
 
+def _staff_peers(cast: Cast) -> Scheme:
+    """A mutual peer scheme Cora coordinates, with Mo and Mia as peers (made once per test)."""
+    from peercircle.conftest import join
+    from peercircle.rotations.tests.helpers import add_peers, rotation_scheme
+
+    existing = Scheme.objects.filter(organisation=cast.org, slug="peers").first()
+    if existing is not None:
+        return existing
+    scheme = rotation_scheme(cast)
+    join(cast.mo, scheme, "peer")
+    join(cast.mia, scheme, "peer")
+    add_peers(cast, scheme, 2)
+    return scheme
+
+
+def _rotation_round(cast: Cast) -> str:
+    from peercircle.rotations.models import RotationRound
+    from peercircle.rotations.services import round_preview
+
+    scheme = _staff_peers(cast)
+    existing = RotationRound.objects.filter(scheme=scheme).first()
+    return (existing or round_preview(scheme=scheme, actor=None)).get_absolute_url()
+
+
 def _group_formation(cast: Cast) -> int:
     from peercircle.groups.models import GroupFormation
     from peercircle.groups.tests.helpers import form
@@ -253,6 +277,12 @@ PAGES = [
         lambda c: reverse("groups:formation", args=[_group_formation(c)]),
         frozenset({"ada", "cora"}),
     ),
+    Page("a rotation round", _rotation_round, frozenset({"ada", "cora"})),
+    Page(
+        "a peer's rotation history",
+        lambda c: reverse("rotations:history", args=[_staff_peers(c).slug, c.mo.pk]),
+        frozenset({"ada", "cora", "mo"}),
+    ),
     Page("schemes", lambda c: reverse("schemes:list"), frozenset(CAST_NAMES)),
     Page("new scheme", lambda c: reverse("schemes:create"), frozenset({"ada"})),
     Page("organisation settings", lambda c: reverse("organisations:settings"), frozenset({"ada"})),
@@ -283,6 +313,12 @@ SCHEME_PAGES = [
     Page(
         "matching runs",
         lambda c: reverse("matching:runs", args=["mentoring"]),
+        frozenset({"ada", "cora", "olga"}),
+    ),
+    # Not a peer scheme: the page says so in words to those who run it.
+    Page(
+        "rotation rounds",
+        lambda c: reverse("rotations:scheme", args=["mentoring"]),
         frozenset({"ada", "cora", "olga"}),
     ),
 ]
