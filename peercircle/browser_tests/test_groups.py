@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from peercircle.browser_tests.conftest import DESKTOP, PHONE
 from peercircle.conftest import Cast
 from peercircle.groups.models import GroupMembership, PeerGroup
 from peercircle.groups.tests.helpers import add_peers, group_scheme
@@ -44,6 +45,10 @@ def test_a_coordinator_forms_groups_and_confirms_them(
     expect(page.get_by_role("heading", level=1)).to_have_text("Proposed groups")
     expect(page.get_by_text(re.compile(r"Overall balance \d+\.\d%"))).to_be_visible()
     expect(page.get_by_text("12 people in 2 groups of 6.")).to_be_visible()
+    # The proposal is readable on a phone: nothing sticks out sideways.
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
     group_one = page.get_by_role("region", name="Group 1")
     expect(group_one).to_contain_text("Town or area:")
 
