@@ -7,11 +7,18 @@ coordinator can later see why each pair was made and who changed what.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from peercircle.organisations.models import TenantModel
+
+# No progress for this long means the worker running the match stopped (restarted, killed): the
+# engine reports progress every few seconds even on 50,000 people.
+STUCK_AFTER = timedelta(minutes=10)
 
 
 class MatchRun(TenantModel):
@@ -42,6 +49,8 @@ class MatchRun(TenantModel):
     phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.DRAFT)
     progress = models.FloatField(default=0.0)
     stage = models.CharField(max_length=60, blank=True)
+    # When progress last moved: a run that stops moving for long lost its worker.
+    progress_at = models.DateTimeField(null=True, blank=True)
     # The criteria, weights, rules and counts the engine was given, so the run can be read later
     # even after the scheme's settings change.
     settings_snapshot = models.JSONField(default=dict)
@@ -75,6 +84,13 @@ class MatchRun(TenantModel):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def looks_stuck(self) -> bool:
+        if self.finished:
+            return False
+        last = self.progress_at or self.started_at or self.created_at
+        return last is not None and timezone.now() - last > STUCK_AFTER
 
     @property
     def editable(self) -> bool:

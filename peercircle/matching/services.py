@@ -160,7 +160,7 @@ def _execute(run: MatchRun, on_progress: ProgressHook | None) -> MatchRun:
         if now - last[0] >= _PROGRESS_EVERY or fraction >= 1.0:
             last[0] = now
             MatchRun.objects.filter(pk=run.pk).update(
-                progress=value, stage=_STAGE_WORDS.get(stage, stage)
+                progress=value, stage=_STAGE_WORDS.get(stage, stage), progress_at=timezone.now()
             )
         if on_progress is not None:
             on_progress(stage, value)

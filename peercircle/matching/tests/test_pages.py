@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from peercircle.conftest import CAST_NAMES, Cast, join, make_person
 from peercircle.matching import services
@@ -291,3 +294,17 @@ def test_in_a_large_run_the_coordinator_types_who_to_pair(
     # Mo's only place is Mia's: the capacity check explains what to do.
     assert response.status_code == 400
     assert "Mo Example has no free place left" in response.content.decode()
+
+
+def test_a_run_whose_worker_stopped_says_so_and_offers_a_new_one(
+    cast: Cast, client_for: ClientFor
+) -> None:
+    mentoring_world(cast)
+    run = services.run_start(scheme=cast.scheme, actor=None, enqueue=False)
+    client = client_for(cast.cora)
+    fragment = reverse("matching:progress", args=[run.pk])
+    assert "has not moved" not in client.get(fragment).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        body = client.get(fragment).content.decode()
+    assert "has not moved for more than ten minutes" in body
+    assert reverse("matching:runs", args=["mentoring"]) in body
