@@ -50,15 +50,21 @@ if _numba is not None:  # pragma: no cover - depends on the environment
     from numba import types
     from numba.extending import intrinsic
 
-    @intrinsic  # type: ignore[untyped-decorator]
-    def _ctpop(typingctx: Any, x: Any) -> Any:
+    # Typed loosely on purpose: numba's own annotations of intrinsics do not describe calls
+    # made from compiled code, and mypy must pass with and without numba installed.
+    _intrinsic: Any = intrinsic
+
+    def _ctpop_typing(typingctx: Any, x: Any) -> Any:
         def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
             return builder.ctpop(args[0])
 
         return types.uint64(types.uint64), codegen
 
+    _ctpop: Any = _intrinsic(_ctpop_typing)
+
     def _popcount(x: Any) -> int:
-        return _ctpop(x)  # type: ignore[no-any-return]
+        count: int = _ctpop(x)
+        return count
 
     popcount: Callable[[Any], int] = _numba.njit(cache=True, inline="always")(_popcount)
 else:  # pragma: no cover
