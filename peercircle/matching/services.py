@@ -111,6 +111,10 @@ def run_start(
     )
     what = f"run again keeping {len(locked)} locked pairs" if based_on else "started"
     _edit(run, actor, "run", f"Matching run {what}")
+    if based_on is not None:
+        _edit(
+            based_on, actor, "replaced", f"Replaced by a new run keeping {len(locked)} locked pairs"
+        )
     if enqueue:
         from peercircle.matching.tasks import run_matching
 

@@ -308,3 +308,14 @@ def test_a_run_whose_worker_stopped_says_so_and_offers_a_new_one(
         body = client.get(fragment).content.decode()
     assert "has not moved for more than ten minutes" in body
     assert reverse("matching:runs", args=["mentoring"]) in body
+
+
+def test_a_replaced_run_points_to_the_run_that_replaced_it(
+    cast: Cast, client_for: ClientFor
+) -> None:
+    run = a_run(cast)
+    newer = services.run_start(scheme=cast.scheme, actor=None, based_on=run)
+    body = client_for(cast.cora).get(run.get_absolute_url()).content.decode()
+    assert "This proposal was replaced by" in body
+    assert newer.get_absolute_url() in body
+    assert "Run again, keeping locked pairs" not in body  # a record, no longer editable

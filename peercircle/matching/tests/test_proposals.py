@@ -119,6 +119,7 @@ def test_a_rerun_keeps_locked_pairs_and_reoptimises_the_rest(cast: Cast) -> None
     services.pair_set(run=first, mentee=w["nia"], mentor=w["mo"], actor=None)
     again = services.run_start(scheme=cast.scheme, actor=None, based_on=first)
     assert again.locked_pairs == [[w["nia"].pk, w["mo"].pk]]
+    assert RunEdit.objects.filter(run=first, action="replaced").exists()
     # Mo's one place is Nia's, locked; the engine moves Mia to Tom around it.
     assert proposed(again) == {"Nia": "Mo", "Mia": "Tom"}
     assert ProposedPair.objects.get(run=again, mentee=w["nia"]).locked
