@@ -294,6 +294,11 @@ def round_approve(
         raise ValidationError(
             {"rotation_date": "The rotation date cannot be in the past: choose today or later."}
         )
+    if not rotation_round.pairs.exists():
+        raise ValidationError(
+            "This round pairs nobody (see who is without a peer, and why), so publishing it "
+            "would only end the current pairs. Change who takes part, then preview again."
+        )
     if rotation_round.pairs.filter(breaks_exclusion=True).exists():
         raise ValidationError(
             "This preview pairs people who are marked never to be paired again. Resolve that "

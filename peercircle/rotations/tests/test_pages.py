@@ -271,3 +271,22 @@ def test_the_scheme_and_person_pages_link_to_the_rotation(
     page = client_for(cast.mia).get(reverse("people:detail", args=[cast.mia.pk])).content.decode()
     assert history not in page
     assert reverse("rotations:history", args=[peers.slug, cast.mia.pk]) in page
+
+
+def test_the_round_page_says_who_is_left_out_and_why_publishing_was_refused(
+    cast: Cast, client_for: Callable[[Person], Client]
+) -> None:
+    scheme = rotation_scheme(cast)
+    add_peers(cast, scheme, 2, probation=2)
+    rotation_round = services.round_preview(scheme=scheme, actor=None)
+    page = client_for(cast.cora).get(rotation_round.get_absolute_url()).content.decode()
+    assert "Without a peer this round" in page
+    assert "Peer00 Example: on probation, and every other member is on probation too" in page
+
+    # (A round pairing nobody cannot be approved; this one stands in for one that was.)
+    RotationRound.objects.filter(pk=rotation_round.pk).update(
+        status=RoundStatus.APPROVED, rotation_date=date(2030, 1, 1), publish_error="Ana left."
+    )
+    page = client_for(cast.cora).get(rotation_round.get_absolute_url()).content.decode()
+    assert "Publishing was refused: Ana left." in page
+    assert "Publish now" in page

@@ -462,3 +462,28 @@ def test_the_publish_job_is_registered_with_the_worker() -> None:
     jobs = {job.name: job for job in registered_jobs()}
     job = jobs[publish_due_rotations.module_path]
     assert job.every == timedelta(minutes=15)
+
+
+def test_people_without_a_peer_are_listed_with_the_reason(cast: Cast) -> None:
+    scheme = rotation_scheme(cast)
+    newcomers = add_peers(cast, scheme, 2, probation=2)
+
+    rotation_round = services.round_preview(scheme=scheme, actor=None)
+
+    assert not rotation_round.pairs.exists()
+    unpaired = rotation_round.summary["unpaired"]
+    assert sorted(u["person"] for u in unpaired) == sorted(p.pk for p in newcomers)
+    assert all("every other member is on probation too" in u["reason"] for u in unpaired)
+    with pytest.raises(ValidationError, match="This round pairs nobody"):
+        services.round_approve(
+            rotation_round=rotation_round, actor=None, rotation_date=date(2030, 1, 1)
+        )
+
+
+def test_publish_now_needs_an_approved_round(cast: Cast) -> None:
+    scheme = rotation_scheme(cast)
+    add_peers(cast, scheme, 4)
+    rotation_round = services.round_preview(scheme=scheme, actor=None)
+    with pytest.raises(ValidationError, match="approve it first"):
+        services.round_publish_now(rotation_round=rotation_round, actor=None)
+    assert not Relationship.objects.exists()
