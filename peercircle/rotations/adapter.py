@@ -10,7 +10,7 @@ hand count as well as the ones PeerCircle published.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -165,7 +165,7 @@ def _location_limit_km(scheme: Scheme) -> float:
     return float(limit)
 
 
-def _history(scheme: Scheme, member_ids: set[int]) -> tuple[dict[str, list[list[str]]], int]:
+def _history(scheme: Scheme, member_ids: set[int]) -> dict[str, list[list[str]]]:
     """Earlier pairs among today's members, grouped by the day they started (a round)."""
     people: dict[int, list[int]] = defaultdict(list)
     started: dict[int, date] = {}
@@ -179,7 +179,6 @@ def _history(scheme: Scheme, member_ids: set[int]) -> tuple[dict[str, list[list[
         if started_on is not None:
             started[relationship_id] = started_on
     rounds: dict[str, list[list[str]]] = defaultdict(list)
-    count = 0
     for relationship_id, pair in people.items():
         if (
             len(pair) != 2
@@ -188,8 +187,7 @@ def _history(scheme: Scheme, member_ids: set[int]) -> tuple[dict[str, list[list[
         ):
             continue
         rounds[started[relationship_id].isoformat()].append([str(pair[0]), str(pair[1])])
-        count += 1
-    return rounds, count
+    return rounds
 
 
 def _exclusions(scheme: Scheme, member_ids: set[int]) -> dict[tuple[int, int], str]:
@@ -272,7 +270,7 @@ def build_problem(scheme: Scheme, *, odd_member: str = "trio", on: date | None =
             "two."
         )
     ids = set(members)
-    history, _ = _history(scheme, ids)
+    history = _history(scheme, ids)
     exclusions = _exclusions(scheme, ids)
     if exclusions:
         history[EXCLUSION_ROUND] = [[str(a), str(b)] for a, b in exclusions]
@@ -314,7 +312,3 @@ def round_label(label: str) -> str:
     except ValueError:
         return f"round {label}"
     return f"the round that started on {day.day} {day:%B %Y}"
-
-
-def ids(values: Iterable[str]) -> list[int]:
-    return [int(v) for v in values]

@@ -39,6 +39,7 @@ def scheme_rotations(request: HttpRequest, viewer: Viewer, slug: str) -> HttpRes
     context.update(
         open_round=selectors.open_round(scheme),
         members=count_active_peers(scheme),
+        next_due=selectors.next_rotation_date(scheme, timezone.localdate()),
         preview_form=PreviewForm(),
     )
     return render(request, "rotations/scheme.html", context)

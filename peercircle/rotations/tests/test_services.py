@@ -487,3 +487,19 @@ def test_publish_now_needs_an_approved_round(cast: Cast) -> None:
     with pytest.raises(ValidationError, match="approve it first"):
         services.round_publish_now(rotation_round=rotation_round, actor=None)
     assert not Relationship.objects.exists()
+
+
+def test_the_next_rotation_is_due_a_rotation_period_after_the_last(cast: Cast) -> None:
+    from peercircle.rotations.selectors import next_rotation_date
+
+    scheme = rotation_scheme(cast)
+    add_peers(cast, scheme, 4)
+    assert next_rotation_date(scheme, date(2025, 7, 1)) == date(2025, 7, 1)
+    with time_machine.travel(date(2025, 7, 7)):
+        rotation_round = services.round_preview(scheme=scheme, actor=None)
+        services.round_approve(
+            rotation_round=rotation_round, actor=None, rotation_date=date(2025, 7, 7)
+        )
+        assert services.round_publish(rotation_round=rotation_round, actor=None)
+    assert next_rotation_date(scheme, date(2025, 8, 1)) == date(2026, 1, 7)
+    assert next_rotation_date(scheme, date(2026, 3, 1)) == date(2026, 3, 1)  # overdue: today
