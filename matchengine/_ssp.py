@@ -27,6 +27,8 @@ from matchengine._jit import jit
 from matchengine.scoring import IntArray
 
 INF = np.int64(2**62)
+#: Columns of the per-mentor search state in ``_place``.
+STAMP, DIST, POS, PRED = 0, 1, 2, 3
 
 
 @jit
@@ -75,6 +77,52 @@ def _pop(hd: IntArray, hj: IntArray, pos: IntArray, size: int) -> int:
 
 
 @jit
+def _sift_up_n(hd: IntArray, hj: IntArray, node: IntArray, k: int) -> None:
+    """``_sift_up`` with heap positions in column POS of ``node``."""
+    d = hd[k]
+    j = hj[k]
+    while k > 0:
+        p = (k - 1) >> 1
+        if hd[p] < d or (hd[p] == d and hj[p] < j):
+            break
+        hd[k] = hd[p]
+        hj[k] = hj[p]
+        node[hj[k], POS] = k
+        k = p
+    hd[k] = d
+    hj[k] = j
+    node[j, POS] = k
+
+
+@jit
+def _pop_n(hd: IntArray, hj: IntArray, node: IntArray, size: int) -> int:
+    """``_pop`` with heap positions in column POS of ``node``."""
+    node[hj[0], POS] = -1
+    size -= 1
+    if size == 0:
+        return 0
+    d = hd[size]
+    j = hj[size]
+    k = 0
+    while True:
+        c = 2 * k + 1
+        if c >= size:
+            break
+        if c + 1 < size and (hd[c + 1] < hd[c] or (hd[c + 1] == hd[c] and hj[c + 1] < hj[c])):
+            c += 1
+        if hd[c] > d or (hd[c] == d and hj[c] > j):
+            break
+        hd[k] = hd[c]
+        hj[k] = hj[c]
+        node[hj[k], POS] = k
+        k = c
+    hd[k] = d
+    hj[k] = j
+    node[j, POS] = k
+    return size
+
+
+@jit
 def _place(
     s: int,
     indptr: IntArray,
@@ -87,18 +135,19 @@ def _place(
     sstart: IntArray,
     holder: IntArray,
     load: IntArray,
-    dist: IntArray,
-    pred: IntArray,
-    done: IntArray,
+    node: IntArray,
     hd: IntArray,
     hj: IntArray,
-    pos: IntArray,
     touched: IntArray,
     settled_i: IntArray,
     settled_d: IntArray,
     stamp: int,
 ) -> int:
-    """Place unmatched mentee ``s`` (see module doc). Returns the number of mentors searched."""
+    """Place unmatched mentee ``s`` (see module doc). Returns the number of mentors searched.
+
+    A mentor's search state (stamp, distance, heap position, predecessor) is one row of
+    ``node``: the search reads them together, and one cache line is cheaper than four.
+    """
     best = np.int64(0)
     for a in range(indptr[s], indptr[s + 1]):
         gain = aw[a] - v[acol[a]]
@@ -113,23 +162,25 @@ def _place(
     for a in range(indptr[s], indptr[s + 1]):
         j = acol[a]
         r = u[s] + v[j] - aw[a]
-        if done[j] != stamp:
-            done[j] = stamp
-            dist[j] = INF
-            pos[j] = -1
+        if r >= end_d:
+            continue
+        if node[j, STAMP] != stamp:
+            node[j, STAMP] = stamp
+            node[j, DIST] = INF
+            node[j, POS] = -1
             touched[nt] = j
             nt += 1
-        if r < dist[j]:
-            dist[j] = r
-            pred[j] = s
-            if pos[j] < 0:
+        if r < node[j, DIST]:
+            node[j, DIST] = r
+            node[j, PRED] = s
+            if node[j, POS] < 0:
                 hd[size] = r
                 hj[size] = j
-                pos[j] = size
+                node[j, POS] = size
                 size += 1
             else:
-                hd[pos[j]] = r
-            _sift_up(hd, hj, pos, pos[j])
+                hd[node[j, POS]] = r
+            _sift_up_n(hd, hj, node, node[j, POS])
     ns = 0  # settled mentees (held by settled mentors)
     count = 0
     while size > 0:
@@ -137,8 +188,8 @@ def _place(
         j = hj[0]
         if d >= end_d:
             break
-        size = _pop(hd, hj, pos, size)
-        pos[j] = -2  # settled
+        size = _pop_n(hd, hj, node, size)
+        node[j, POS] = -2  # settled
         count += 1
         if load[j] < cap[j]:
             end_d = d
@@ -150,37 +201,41 @@ def _place(
             settled_i[ns] = i
             settled_d[ns] = d
             ns += 1
-            if d + u[i] < end_d:
-                end_d = d + u[i]
+            du = d + u[i]
+            if du < end_d:
+                end_d = du
                 end_mentee = i
                 end_mentor = -1
             for a in range(indptr[i], indptr[i + 1]):
                 j2 = acol[a]
-                if done[j2] != stamp:
-                    done[j2] = stamp
-                    dist[j2] = INF
-                    pos[j2] = -1
+                nd = du + v[j2] - aw[a]
+                # end_d only falls, so a mentor reached at end_d or more is never settled.
+                if nd >= end_d:
+                    continue
+                if node[j2, STAMP] != stamp:
+                    node[j2, STAMP] = stamp
+                    node[j2, DIST] = INF
+                    node[j2, POS] = -1
                     touched[nt] = j2
                     nt += 1
-                elif pos[j2] == -2:
+                elif node[j2, POS] == -2:
                     continue
-                nd = d + u[i] + v[j2] - aw[a]
-                if nd < dist[j2]:
-                    dist[j2] = nd
-                    pred[j2] = i
-                    if pos[j2] < 0:
+                if nd < node[j2, DIST]:
+                    node[j2, DIST] = nd
+                    node[j2, PRED] = i
+                    if node[j2, POS] < 0:
                         hd[size] = nd
                         hj[size] = j2
-                        pos[j2] = size
+                        node[j2, POS] = size
                         size += 1
                     else:
-                        hd[pos[j2]] = nd
-                    _sift_up(hd, hj, pos, pos[j2])
+                        hd[node[j2, POS]] = nd
+                    _sift_up_n(hd, hj, node, node[j2, POS])
     # Move the duals by the search distances.
     for t in range(nt):
         j = touched[t]
-        if pos[j] == -2 and dist[j] < end_d:
-            v[j] += end_d - dist[j]
+        if node[j, POS] == -2 and node[j, DIST] < end_d:
+            v[j] += end_d - node[j, DIST]
     for t in range(ns):
         u[settled_i[t]] -= end_d - settled_d[t]
     u[s] -= end_d
@@ -205,7 +260,7 @@ def _place(
                 slot = k
                 break
     while True:
-        i = pred[j]
+        i = node[j, PRED]
         old = mate[i]
         holder[slot] = i
         mate[i] = j
@@ -399,6 +454,7 @@ def _solve(
     a3 = np.zeros(total, dtype=np.int64)
     a4 = np.zeros(total, dtype=np.int64)
     via = np.zeros(size, dtype=np.int64)
+    node = np.zeros((size, 4), dtype=np.int64)
     work = 0
     stamp = 0
     for t in range(order.size):
@@ -415,12 +471,9 @@ def _solve(
             sstart,
             holder,
             load,
-            dist,
-            pred,
-            done,
+            node,
             hd,
             hj,
-            pos,
             touched,
             a1,
             a2,

@@ -92,39 +92,66 @@ def describe_pairs(
     miles = great_circle_from_chord2(chord2, problem.distance_unit)
     unit = problem.distance_unit
     # Plain lists and cached texts: the same profiles meet again and again in a large scheme.
-    table = [(c, points[c].tolist()) for c in CRITERIA]
+    table = [(c, points[c].tolist(), _shared_codes(enc, c, rows, cols)) for c in CRITERIA]
     miles_list = miles.tolist()
     both_list = both.tolist()
     locked_list = locked.tolist()
-    details: dict[tuple[object, ...], str] = {}
-    scores_seen: dict[tuple[str, int, str], CriterionScore] = {}
+    # One lookup per pair and criterion: the score object for (criterion, detail key, points).
+    seen: dict[tuple[object, ...], CriterionScore] = {}
     out = []
     for k, (row, col) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         mentee, mentor = problem.mentees[row], problem.mentors[col]
         distance = miles_list[k] if both_list[k] else None
         scores = []
-        for c, pts in table:
+        total = 0
+        for c, pts, codes in table:
             value = pts[k]
             if value <= 0:
                 continue
             if c == "distance":
-                detail = f"{distance:.1f} {unit} apart"
+                key: tuple[object, ...] = (c, value, f"{distance:.1f}")
+            elif codes is not None:
+                key = (c, value, codes[k])
             else:
-                key = (c, *_detail_key(c, mentee, mentor))
-                found = details.get(key)
-                if found is None:
-                    found = details[key] = _detail(c, mentee, mentor, distance, unit)
-                detail = found
-            score_key = (c, value, detail)
-            score = scores_seen.get(score_key)
+                key = (c, value, *_detail_key(c, mentee, mentor))
+            score = seen.get(key)
             if score is None:
-                score = scores_seen[score_key] = CriterionScore(c, value, detail)
+                detail = _detail(c, mentee, mentor, distance, unit)
+                score = seen[key] = CriterionScore(c, value, detail)
             scores.append(score)
-        total = sum(score.points for score in scores)
+            total += value
         out.append(
             ProposedPair(mentee.id, mentor.id, bool(locked_list[k]), total, tuple(scores), distance)
         )
     return out
+
+
+#: Criteria whose detail is the list of items both sides have (or, for hours, how many).
+_SET_CRITERIA = ("language", "culture", "work_types", "experience", "background", "hours")
+
+
+def _shared_codes(
+    enc: Encoding, criterion: str, rows: IntArray, cols: IntArray
+) -> list[int] | None:
+    """Per pair, a number that determines the criterion's detail text, or None to use the people.
+
+    A set criterion's detail depends only on the items both have (and, for hours, the mentee's
+    count), which the encoding holds as flags; one exact integer per pair is far cheaper to
+    look up than the people's tuples. Only for vocabularies that fit in 62 bits.
+    """
+    if criterion not in _SET_CRITERIA:
+        return None
+    lo, hi = enc.columns[criterion]
+    if hi - lo > 62:
+        return None
+    mine = enc.fit_a[rows, lo:hi] > 0
+    shared = mine & (enc.fit_b[cols, lo:hi] > 0)
+    if criterion == "hours":
+        # Each of the mentee's hours carries points when the criterion scores at all.
+        codes: IntArray = shared.sum(axis=1) * 256 + mine.sum(axis=1)
+    else:
+        codes = (shared.astype(np.int64) << np.arange(hi - lo, dtype=np.int64)).sum(axis=1)
+    return [int(x) for x in codes.tolist()]
 
 
 def _detail_key(criterion: str, mentee: Person, mentor: Person) -> tuple[object, ...]:

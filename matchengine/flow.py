@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matchengine._jit import HAVE_JIT, jit
 from matchengine._ssp import _solve as _ssp_solve
 from matchengine.scoring import BoolArray, IntArray
 
@@ -202,14 +203,42 @@ def high_prices(graph: Graph, sol: Solution) -> IntArray:
     src = sol.mate[rows]
     keep = src >= 0
     src, cols, step = src[keep], cols[keep], own[rows[keep]] - graph.weights[free][keep]
-    for _ in range(m + 2):
-        reach = _segment_min(d[cols] + step, src, m, big)
-        new = np.minimum(d, reach)
-        new[spare] = 0
-        if np.array_equal(new, d):
+    if HAVE_JIT:
+        if _relax(d, spare, src, cols, step):
             return d
-        d = new
+    else:
+        # Whole-array passes: the same fixed point, faster than a Python loop over arcs.
+        for _ in range(m + 2):
+            reach = _segment_min(d[cols] + step, src, m, big)
+            new = np.minimum(d, reach)
+            new[spare] = 0
+            if np.array_equal(new, d):
+                return d
+            d = new
     raise CertificateError("mentor high prices did not settle: the matching is not optimal")
+
+
+@jit
+def _relax(d: IntArray, spare: BoolArray, src: IntArray, cols: IntArray, step: IntArray) -> bool:
+    """Bellman-Ford in place: d[src] = min(d[src], d[cols] + step) until nothing changes.
+
+    Returns False if it does not settle within as many passes as there are mentors (a negative
+    cycle, which an optimal matching cannot have). The fixed point is the shortest-path one
+    whatever the order of the updates, so the answer does not depend on the arcs' order.
+    """
+    for _ in range(d.size + 2):
+        changed = False
+        for k in range(src.size):
+            j = src[k]
+            if spare[j]:
+                continue
+            cand = d[cols[k]] + step[k]
+            if cand < d[j]:
+                d[j] = cand
+                changed = True
+        if not changed:
+            return True
+    return False
 
 
 def mentee_slack(graph: Graph, sol: Solution, v: IntArray) -> IntArray:
