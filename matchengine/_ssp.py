@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from matchengine._jit import jit
-from matchengine.scoring import IntArray
+from matchengine.scoring import BoolArray, IntArray
 
 INF = np.int64(2**62)
 #: Columns of the per-mentor search state in ``_place``.
@@ -703,3 +703,83 @@ def _solve_seeded(
     return bids + _solve(
         indptr, acol, aw, rptr, rrow, rw, cap, order, u, v, mate, sstart, holder, load
     )
+
+
+@jit
+def _short_mentors(indptr: IntArray, acol: IntArray, cap: IntArray, sstart: IntArray) -> BoolArray:
+    """Mentors that every maximum-cardinality matching fills while some mentee is left out.
+
+    A maximum matching by breadth-first augmenting paths (rounds of Kuhn's algorithm: marks
+    persist through a round, rounds repeat until one augments nothing), then the mentors
+    reachable from the unmatched mentees by alternating paths, which are the ones the last round
+    marked. With equal priorities their optimal prices are about one priority unit each: the
+    solver starting from there searches far less than from zero (``flow.solve``).
+    """
+    n = indptr.size - 1
+    m = cap.size
+    mate = np.full(n, -1, dtype=np.int64)
+    holder = np.full(int(sstart[m]), -1, dtype=np.int64)
+    load = np.zeros(m, dtype=np.int64)
+    for i in range(n):
+        for a in range(indptr[i], indptr[i + 1]):
+            j = acol[a]
+            if load[j] < cap[j]:
+                holder[sstart[j] + load[j]] = i
+                load[j] += 1
+                mate[i] = j
+                break
+    seen_m = np.zeros(m, dtype=np.bool_)
+    seen_i = np.zeros(n, dtype=np.bool_)
+    via = np.zeros(m, dtype=np.int64)  # mentee through whom each marked mentor was reached
+    queue = np.zeros(n, dtype=np.int64)
+    while True:
+        seen_m[:] = False
+        seen_i[:] = False
+        grew = False
+        for s in range(n):
+            if mate[s] >= 0 or seen_i[s] or indptr[s + 1] == indptr[s]:
+                continue
+            seen_i[s] = True
+            queue[0] = s
+            head = 0
+            tail = 1
+            end = -1
+            while head < tail and end < 0:
+                i = queue[head]
+                head += 1
+                for a in range(indptr[i], indptr[i + 1]):
+                    j = acol[a]
+                    if seen_m[j]:
+                        continue
+                    seen_m[j] = True
+                    via[j] = i
+                    if load[j] < cap[j]:
+                        end = j
+                        break
+                    for k in range(sstart[j], sstart[j + 1]):
+                        h = holder[k]
+                        if h >= 0 and not seen_i[h]:
+                            seen_i[h] = True
+                            queue[tail] = h
+                            tail += 1
+            if end < 0:
+                continue
+            grew = True
+            # Flip the path: each mentee on it moves to the mentor it reached.
+            j = end
+            slot = sstart[j] + load[j]
+            load[j] += 1
+            while True:
+                i = via[j]
+                old = mate[i]
+                holder[slot] = i
+                mate[i] = j
+                if old < 0:
+                    break
+                for k in range(sstart[old], sstart[old + 1]):
+                    if holder[k] == i:
+                        slot = k
+                        break
+                j = old
+        if not grew:
+            return seen_m

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matchengine._jit import HAVE_JIT, jit
+from matchengine._ssp import _short_mentors
 from matchengine._ssp import _solve as _ssp_solve
 from matchengine.scoring import BoolArray, IntArray
 
@@ -98,9 +99,18 @@ def solve(graph: Graph, warm: Warm | None = None) -> tuple[Solution, IntArray, I
     rows, cols, w = graph.rows, graph.cols, graph.weights.astype(np.int64)
     if warm is None:
         warm = Warm.empty(n, cap)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     if warm.fresh:
         warm.fresh = False
         order = np.unique(rows)
+        level = w // graph.big if graph.big > 0 else w[:0]
+        if level.size and (level == level[0]).all():
+            # Equal priorities: mentors some left-out mentee could take are worth about one
+            # priority unit in the optimum. Starting them there (the solver lowers any price
+            # that turns out too high) spares most of the searches a full market needs.
+            contested = _short_mentors(indptr, cols.astype(np.int64), cap, warm.sstart)
+            warm.v[contested] = graph.big * int(level[0])
     else:
         short = warm.u[rows] + warm.v[cols] < w
         order = np.unique(rows[short])
@@ -112,8 +122,6 @@ def solve(graph: Graph, warm: Warm | None = None) -> tuple[Solution, IntArray, I
                 warm.load[j] -= 1
                 warm.mate[i] = -1
             warm.u[i] = 0
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     rptr = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(np.bincount(cols, minlength=m), out=rptr[1:])
     by_col = np.argsort(cols, kind="stable")

@@ -97,3 +97,25 @@ def test_warm_start_after_adding_arcs_reaches_the_same_optimum(
     # Add the rest (the pool stays sorted by mentee, then mentor) and re-solve from the state.
     full = Graph(rows, cols, w, cap, n)
     assert _check(full, warm) == _reference(rows, cols, w, cap, n)
+
+
+@FAST
+@given(graphs(), st.integers(1, 3))
+def test_equal_priorities_start_contested_mentors_at_a_price_and_stay_exact(
+    case: tuple[IntArray, IntArray, IntArray, IntArray, int], priority: int
+) -> None:
+    # With one priority for everyone, a cold solve starts the mentors some left-out mentee could
+    # take at one priority unit (flow.solve); the answer and its duals must still be exact.
+    rows, cols, w, cap, n = case
+    n = int(n)
+    big = 1000
+    weights = (big * priority + w % big).astype(np.int64)
+    keep = (rows * 7 + cols * 5) % 3 != 0
+    warm = Warm.empty(n, cap)
+    first = Graph(rows[keep], cols[keep], weights[keep], cap, n, big)
+    assert _check(first, warm) == _reference(rows[keep], cols[keep], weights[keep], cap, n)
+    full = Graph(rows, cols, weights, cap, n, big)
+    assert _check(full, warm) == _reference(rows, cols, weights, cap, n)
+    assert _check(Graph(rows, cols, weights, cap, n, big)) == _reference(
+        rows, cols, weights, cap, n
+    )
