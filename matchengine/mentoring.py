@@ -42,7 +42,7 @@ from matchengine.flow import (
 )
 from matchengine.model import POINTS_PER_UNIT, MentoringProblem
 from matchengine.result import Certificate, MentoringResult, units
-from matchengine.scoring import BoolArray, Encoding, IntArray, encode, fit_ceiling
+from matchengine.scoring import F64, BoolArray, Encoding, IntArray, encode, fit_ceiling
 
 Progress = Callable[[str, float], None]
 _DEBUG = bool(os.environ.get("MATCHENGINE_DEBUG"))
@@ -93,6 +93,8 @@ class Instance:
     free: IntArray  # mentees to optimise (not locked)
     capacity: IntArray  # places left per mentor after locked pairs
     big: int  # priority weight: more than any total fit
+    row_rank: IntArray  # the solver's working order of mentees and mentors (flow.Graph)
+    col_rank: IntArray
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,16 @@ def _certified_solve(
             progress("solving", rounds / (rounds + 1))
         sel = pool.in_graph & (pool.fits >= theta)
         rows, cols = pool.rows[sel], pool.cols[sel]
-        graph = Graph(rows, cols, weigh(rows, pool.fits[sel]), inst.capacity, n, big)
+        graph = Graph(
+            rows,
+            cols,
+            weigh(rows, pool.fits[sel]),
+            inst.capacity,
+            n,
+            big,
+            inst.row_rank,
+            inst.col_rank,
+        )
         if warm is None:
             warm = Warm.empty(n, inst.capacity)
         sol, u, v = solve(graph, warm)
@@ -231,7 +242,35 @@ def _instance(problem: MentoringProblem) -> Instance:
         )
     usable = np.flatnonzero(capacity > 0).astype(np.int64)
     scanner = Scanner(enc, _excluded(problem), usable, free)
-    return Instance(problem, enc, scanner, priority, free, capacity, big)
+    return Instance(
+        problem,
+        enc,
+        scanner,
+        priority,
+        free,
+        capacity,
+        big,
+        _map_rank(enc.xyz_a),
+        _map_rank(enc.xyz_b),
+    )
+
+
+#: Map cells for the solver's working order, in degrees (about 17 miles north to south).
+RANK_CELL = 0.25
+
+
+def _map_rank(xyz: F64) -> IntArray:
+    """Each person's position when sorted by map cell (row by row), then latitude.
+
+    Neighbours compete for the same mentors, so the solver's searches stay within a stretch of
+    its arrays (``flow.Graph.row_rank``). People without a location sit at (0, 0).
+    """
+    lat = np.degrees(np.arcsin(np.clip(xyz[:, 2], -1.0, 1.0)))
+    lon = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
+    order = np.lexsort((lat, np.floor(lon / RANK_CELL), np.floor(lat / RANK_CELL)))
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size, dtype=np.int64)
+    return rank
 
 
 def _first_pool(inst: Instance, progress: Progress | None) -> Pool:
