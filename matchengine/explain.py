@@ -11,7 +11,10 @@ this mentee, leaves everyone else's best matching available.
 
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -98,32 +101,51 @@ def describe_pairs(
     locked_list = locked.tolist()
     # One lookup per pair and criterion: the score object for (criterion, detail key, points).
     seen: dict[tuple[object, ...], CriterionScore] = {}
-    out = []
-    for k, (row, col) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
-        mentee, mentor = problem.mentees[row], problem.mentors[col]
-        distance = miles_list[k] if both_list[k] else None
-        scores = []
-        total = 0
-        for c, pts, codes in table:
-            value = pts[k]
-            if value <= 0:
-                continue
-            if c == "distance":
-                key: tuple[object, ...] = (c, value, f"{distance:.1f}")
-            elif codes is not None:
-                key = (c, value, codes[k])
-            else:
-                key = (c, value, *_detail_key(c, mentee, mentor))
-            score = seen.get(key)
-            if score is None:
-                detail = _detail(c, mentee, mentor, distance, unit)
-                score = seen[key] = CriterionScore(c, value, detail)
-            scores.append(score)
-            total += value
-        out.append(
-            ProposedPair(mentee.id, mentor.id, bool(locked_list[k]), total, tuple(scores), distance)
-        )
+    with _bulk():
+        out = []
+        for k, (row, col) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+            mentee, mentor = problem.mentees[row], problem.mentors[col]
+            distance = miles_list[k] if both_list[k] else None
+            scores = []
+            total = 0
+            for c, pts, codes in table:
+                value = pts[k]
+                if value <= 0:
+                    continue
+                if c == "distance":
+                    key: tuple[object, ...] = (c, value, f"{distance:.1f}")
+                elif codes is not None:
+                    key = (c, value, codes[k])
+                else:
+                    key = (c, value, *_detail_key(c, mentee, mentor))
+                score = seen.get(key)
+                if score is None:
+                    detail = _detail(c, mentee, mentor, distance, unit)
+                    score = seen[key] = CriterionScore(c, value, detail)
+                scores.append(score)
+                total += value
+            out.append(
+                ProposedPair(
+                    mentee.id, mentor.id, bool(locked_list[k]), total, tuple(scores), distance
+                )
+            )
     return out
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small acyclic objects.
+
+    Tens of thousands of new objects would otherwise trigger full collections of everything the
+    problem holds, for nothing: none of them can form a cycle.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 #: Criteria whose detail is the list of items both sides have (or, for hours, how many).
