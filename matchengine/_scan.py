@@ -56,6 +56,8 @@ def _kernel(
     g_mptr: IntArray,
     g_col: IntArray,
     g_cptr: IntArray,
+    g_cd: F64,
+    g_ctr: F64,
     keep: int,
     limit: IntArray,
     u: IntArray,
@@ -114,6 +116,10 @@ def _kernel(
     for g in range(g_mptr.size - 1):
         c_lo = g_cptr[g]
         c_hi = g_cptr[g + 1]
+        cx = g_ctr[g, 0]
+        cy = g_ctr[g, 1]
+        cz = g_ctr[g, 2]
+        ringed = travel_hard and not math.isnan(cx)
         for t in range(g_mptr[g], g_mptr[g + 1]):
             i = g_mem[t]
             lim = limit[i] if mode == 1 else 0
@@ -131,8 +137,19 @@ def _kernel(
             nl = need_lang[i]
             elo = ex_ptr[i]
             ehi = ex_ptr[i + 1]
+            # Mentors come nearest the group's centre first: past chord ``far`` from it, the
+            # triangle inequality puts every mentor beyond this mentee's limit (with room for
+            # rounding), so the loop stops there.
+            far = math.inf
+            if ringed and aloc and ahas:
+                ex = ax - cx
+                ey = ay - cy
+                ez = az - cz
+                far = math.sqrt(ex * ex + ey * ey + ez * ez) + math.sqrt(alim) + 1e-9
             n_h = 0
             for q in range(c_lo, c_hi):
+                if g_cd[q] > far:
+                    break
                 j = g_col[q]
                 vj = 0
                 if mode == 1:

@@ -32,6 +32,12 @@ BATCH = 1 << 24
 CELL_LAT, CELL_LON = 0.5, 0.75
 
 
+F64 = npt.NDArray[np.float64]
+#: Flattened groups: members, member offsets, mentors, mentor offsets, each mentor's chord from
+#: its group's centre, and the centres (NaN for a group measured from nowhere).
+Batch = tuple[IntArray, IntArray, IntArray, IntArray, F64, F64]
+
+
 @dataclass(frozen=True)
 class Scan:
     """Allowed pairs found for some mentees, best first per mentee."""
@@ -61,6 +67,9 @@ class Scanner:
         self.enc = enc
         self.all_rows = rows
         self._cache: list[tuple[IntArray, IntArray]] | None = None
+        #: Per group: the centre its reach was measured from (NaN: none) and each reachable
+        #: mentor's chord from it; mentors are in that order (see ``_reachable``).
+        self._rings: list[tuple[F64, F64]] = []
         self._group_of: IntArray | None = None
         self._allowed: dict[int, npt.NDArray[np.uint8]] = {}
         self.excluded = excluded
@@ -79,7 +88,10 @@ class Scanner:
     def _groups(self, rows: IntArray) -> list[tuple[IntArray, IntArray]]:
         """Split mentees into groups that share one set of reachable mentors."""
         enc = self.enc
+        nowhere = np.full(3, np.nan)
+        self._rings = []
         if not enc.travel_hard:
+            self._rings.append((nowhere, np.zeros(self.usable.size)))
             return [(rows, self.usable)]
         groups: list[tuple[IntArray, IntArray]] = []
         located = rows[enc.located_a[rows]]
@@ -89,8 +101,10 @@ class Scanner:
             limited = enc.has_limit_a[unlocated]
             if (~limited).any():
                 groups.append((unlocated[~limited], self.unlimited))
+                self._rings.append((nowhere, np.zeros(self.unlimited.size)))
             if limited.any():
                 groups.append((unlocated[limited], np.zeros(0, dtype=np.int64)))
+                self._rings.append((nowhere, np.zeros(0)))
         if not located.size:
             return groups
         # Mentees without a limit are grouped apart: they reach much further than their neighbours.
@@ -104,17 +118,23 @@ class Scanner:
         located, key = located[order], key[order]
         cuts = np.flatnonzero(np.diff(key)) + 1
         for members in np.split(located, cuts):
-            groups.append((members, self._reachable(members)))
+            cols, centre, chords = self._reachable(members)
+            groups.append((members, cols))
+            self._rings.append((centre, chords))
         return groups
 
-    def _reachable(self, members: IntArray) -> IntArray:
+    def _reachable(self, members: IntArray) -> tuple[IntArray, F64, F64]:
+        """Mentors the members may reach, nearest the members' centre first, with the centre and
+        each mentor's chord from it: a mentee whose limit ends before a mentor's chord less its
+        own distance from the centre can reach no mentor after it (the kernels stop there).
+        """
         enc = self.enc
+        xyz = enc.xyz_a[members]
+        centre = xyz.mean(axis=0)
+        centre /= np.linalg.norm(centre)
         if self.tree is None:
             found = np.zeros(0, dtype=np.int64)
         else:
-            xyz = enc.xyz_a[members]
-            centre = xyz.mean(axis=0)
-            centre /= np.linalg.norm(centre)
             spread = float(np.sqrt(((xyz - centre) ** 2).sum(axis=1)).max())
             # A pair must be within both limits: a mentee without one still only reaches
             # mentors whose own limit covers them, plus the mentors with no limit at all.
@@ -129,9 +149,16 @@ class Scanner:
             found = self.located[np.sort(np.asarray(hits, dtype=np.int64))]
             if not enc.has_limit_a[members].all():
                 found = np.union1d(found, self.located_unlimited)
+        diff = enc.xyz_b[found] - centre
+        chords = np.sqrt((diff * diff).sum(axis=1))
+        order = np.argsort(chords, kind="stable")
+        found, chords = found[order], chords[order]
         if not enc.has_limit_a[members].all():
-            found = np.union1d(found, np.intersect1d(self.unlocated, self.unlimited))
-        return found
+            # Mentors without a location come last: only mentees without a limit reach them.
+            far = np.intersect1d(self.unlocated, self.unlimited)
+            found = np.concatenate([found, far])
+            chords = np.concatenate([chords, np.full(far.size, np.inf)])
+        return found, centre, chords
 
     def groups(self, rows: IntArray) -> list[tuple[int, IntArray, IntArray]]:
         """Groups for ``rows``, computed once for all mentees and then filtered."""
@@ -168,13 +195,14 @@ class Scanner:
         total = max(1, sum(int(b[0].size) for b in batches))
         done = 0
         data = self.kernel_data
-        for g_mem, g_mptr, g_col, g_cptr in batches:
+        for g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr in batches:
             out_col = np.zeros((g_mem.size, keep + 1), dtype=np.int64)
             out_fit = np.zeros((g_mem.size, keep + 1), dtype=np.int64)
             out_count = np.zeros(g_mem.size, dtype=np.int64)
             none = np.zeros(0, dtype=np.int64)
             scored += _KERNEL(
-                0, g_mem, g_mptr, g_col, g_cptr, keep, none, none, none, none, 0, 0, 0,
+                0, g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr, keep, none, none, none, none,
+                0, 0, 0,
                 *data, out_col, out_fit, out_count,
             )[3]  # fmt: skip
             full = out_count == keep + 1
@@ -209,10 +237,11 @@ class Scanner:
         out_c: list[IntArray] = []
         out_f: list[IntArray] = []
         scored = 0
-        for g_mem, g_mptr, g_col, g_cptr in self._batches(rows):
+        for g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr in self._batches(rows):
             empty = np.zeros((0, 1), dtype=np.int64)
             r, c, f, k = _KERNEL(
-                1, g_mem, g_mptr, g_col, g_cptr, 0, limit, u, v, base, fit_weight, theta, near,
+                1, g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr, 0, limit, u, v, base, fit_weight,
+                theta, near,
                 *self.kernel_data, empty, empty, np.zeros(0, dtype=np.int64),
             )  # fmt: skip
             out_r.append(r)
@@ -222,23 +251,25 @@ class Scanner:
         bound = np.full(self.enc.fit_a.shape[0], -1, dtype=np.int64)
         return _collect(out_r, out_c, out_f, bound, scored)
 
-    def _batches(self, rows: IntArray) -> list[tuple[IntArray, IntArray, IntArray, IntArray]]:
+    def _batches(self, rows: IntArray) -> list[Batch]:
         """The groups of ``rows`` flattened for the kernels, in batches of about BATCH pairs."""
-        out: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []
+        out: list[Batch] = []
         mem: list[IntArray] = []
         col: list[IntArray] = []
+        rings: list[tuple[F64, F64]] = []
         pairs = 0
-        for _, members, cols in self.groups(rows):
+        for k, members, cols in self.groups(rows):
             if cols.size == 0 or members.size == 0:
                 continue
             mem.append(members)
             col.append(cols)
+            rings.append(self._rings[k])
             pairs += int(members.size) * int(cols.size)
             if pairs >= BATCH:
-                out.append(_flatten(mem, col))
-                mem, col, pairs = [], [], 0
+                out.append(_flatten(mem, col, rings))
+                mem, col, rings, pairs = [], [], [], 0
         if mem:
-            out.append(_flatten(mem, col))
+            out.append(_flatten(mem, col, rings))
         return out
 
     @property
@@ -248,9 +279,7 @@ class Scanner:
         return self._kernel_data
 
 
-def _flatten(
-    mem: list[IntArray], col: list[IntArray]
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+def _flatten(mem: list[IntArray], col: list[IntArray], rings: list[tuple[F64, F64]]) -> Batch:
     mptr = np.zeros(len(mem) + 1, dtype=np.int64)
     np.cumsum([m.size for m in mem], out=mptr[1:])
     cptr = np.zeros(len(col) + 1, dtype=np.int64)
@@ -260,6 +289,8 @@ def _flatten(
         mptr,
         np.concatenate(col).astype(np.int64),
         cptr,
+        np.concatenate([chords for _, chords in rings]).astype(np.float64),
+        np.ascontiguousarray(np.stack([centre for centre, _ in rings]), dtype=np.float64),
     )
 
 
