@@ -6,7 +6,10 @@ class MeetingsConfig(AppConfig):
     verbose_name = "Meetings"
 
     def ready(self) -> None:
-        from peercircle.meetings.services import cancel_future_meetings
+        from peercircle.meetings.services import (
+            cancel_future_meetings,
+            cancel_future_meetings_many,
+        )
         from peercircle.relationships.hooks import on_stop_working
 
-        on_stop_working(cancel_future_meetings)
+        on_stop_working(cancel_future_meetings, many=cancel_future_meetings_many)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -299,13 +300,29 @@ def cancel_future_meetings(relationship: Relationship, actor: User | None) -> No
     calendars with the meeting's time only: never why the relationship stopped (an allegation
     must not show, handbook §12).
     """
+    cancel_future_meetings_many([relationship], actor)
+
+
+# Relationships whose meetings one query looks up (well under every database's parameter limit).
+_CHUNK = 1000
+
+
+def cancel_future_meetings_many(relationships: Sequence[Relationship], actor: User | None) -> None:
+    """``cancel_future_meetings`` for many relationships at once (a rotation ends thousands):
+    one query finds the meetings to cancel, so relationships without any cost nothing more."""
     now = timezone.now()
-    upcoming = list(
-        Meeting.objects.filter(
-            relationship=relationship, status=MeetingStatus.BOOKED, starts_at__gt=now
+    by_pk = {r.pk: r for r in relationships}
+    pks = list(by_pk)
+    upcoming: list[Meeting] = []
+    for start in range(0, len(pks), _CHUNK):
+        upcoming += Meeting.objects.filter(
+            relationship_id__in=pks[start : start + _CHUNK],
+            status=MeetingStatus.BOOKED,
+            starts_at__gt=now,
         ).order_by("starts_at", "pk")
-    )
+    upcoming.sort(key=lambda m: (m.starts_at, m.pk))
     for meeting in upcoming:
+        meeting.relationship = by_pk[meeting.relationship_id]
         _apply(
             meeting,
             meeting.version,
