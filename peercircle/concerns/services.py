@@ -65,7 +65,9 @@ def scheme_coordinators(scheme: Scheme) -> list[Person]:
     current = Membership.objects.filter(scheme=scheme, role=Role.COORDINATOR).exclude(
         status__in=INACTIVE
     )
-    return list(Person.objects.filter(pk__in=current.values("person_id")).order_by("id"))
+    # A handful of ids, read first: as a subquery the planner may scan every person.
+    ids = list(current.values_list("person_id", flat=True))
+    return list(Person.objects.filter(pk__in=ids).order_by("id"))
 
 
 def organisation_admins(organisation_id: int) -> list[Person]:

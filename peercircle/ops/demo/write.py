@@ -236,6 +236,9 @@ def write_bulk(plan: DemoPlan, *, two_factor: bool) -> Organisation:
                 ),
             )
             _logins(plan, people)
+            # The stories below go through the services, whose queries PostgreSQL would plan
+            # for empty tables without this (a nested loop over 50,000 people took minutes).
+            analyze()
             write_relationships(plan, org, schemes, people, bulk=True)
             audit_record(
                 organisation=org,
