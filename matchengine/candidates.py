@@ -1,9 +1,10 @@
 """Finding each mentee's best allowed mentors without scoring every mentee-mentor pair.
 
 Mentees are grouped by map cell. A k-d tree over mentors' unit-sphere vectors returns only the
-mentors a cell's travel limits can reach, and only those pairs are checked and scored, block by
-block. Each mentee keeps its ``keep`` best allowed mentors and ``bound``: the fit of the next best,
-which no left-out pair can beat. ``mentoring.py`` uses that bound to prove left-out pairs could
+mentors a cell's travel limits can reach, nearest the cell's centre first, and each mentee's pairs
+are checked and scored up to the first mentor its own limit cannot reach, block by block. Each
+mentee keeps its ``keep`` best allowed mentors and ``bound``: the fit of the next best, which no
+left-out pair can beat. ``mentoring.py`` uses that bound to prove left-out pairs could
 not improve the answer, and scans a mentee in full when the proof needs it.
 """
 
