@@ -301,7 +301,7 @@ def _reason(
         return f"no {who}"
     pref = mentee.gender_preference if problem.hard.gender_preference else None
     if not (lang & g_mentee).any():
-        return f"no {who} is {describe_list(pref or ())}, as the mentee asked"
+        return f"no {who} has the gender the mentee asked for ({describe_list(pref or ())})"
     if not (lang & g_mentee & g_mentor).any():
         return f"every {who} of the gender the mentee asked for wants a mentee of another gender"
     if pref is not None:

@@ -119,3 +119,19 @@ def test_a_full_mentor_is_named_with_one_more_place() -> None:
         assert unmatched["reasons"][0].startswith("the only mentor who fits (mo) is full")
         place = next(c for c in unmatched["changes"] if c["kind"] == "extra_place")
         assert place["mentor"] == "mo" and place["value"] == 3
+
+
+def test_a_gender_nobody_speaking_the_language_has_is_named_in_words() -> None:
+    data = _tigrinya_case()
+    data["mentees"][0]["gender_preference"] = ["man"]
+    for mentor in data["mentors"]:
+        mentor["gender"] = "woman"
+    data["mentors"][1]["location"] = data["mentees"][0]["location"]  # only gender stands between
+    result = solve_mentoring(parse_mentoring_problem(data)).to_json()
+    mia = next(u for u in result["unmatched"] if u["mentee"] == "mia")
+    assert mia["reasons"] == [
+        "no mentor who speaks Tigrinya has the gender the mentee asked for (man)"
+    ]
+    relax = next(c for c in mia["changes"] if c["kind"] == "gender_preference")
+    assert relax["value"] == "woman"
+    assert _matched(_apply(data, "mia", relax))["mia"] == "tes"
