@@ -6,6 +6,23 @@ from django.db import models
 from peercircle.organisations.models import TenantModel
 
 
+class HistoryEntry(TenantModel):
+    """One line of an object's own history (a relationship, a concern, a matching run): who did
+    what and when, in words. Never confidential text; the audit trail keeps the full record."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=40)
+    summary = models.CharField(max_length=300)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
 class AuditEvent(TenantModel):
     """Who did what to which object, and when. Never holds confidential text.
 

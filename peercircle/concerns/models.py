@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from peercircle.audit.models import HistoryEntry
 from peercircle.concerns.choices import Severity, Source, Status
 from peercircle.lib.crypto import EncryptedTextField
 from peercircle.organisations.models import TenantModel
@@ -109,20 +109,10 @@ class ConcernNote(TenantModel):
         return f"Note {self.pk} on concern {self.concern_id}"
 
 
-class ConcernEvent(TenantModel):
+class ConcernEvent(HistoryEntry):
     """The history of a concern: who did what and when. Summaries hold no confidential text."""
 
     concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=40)
-    summary = models.CharField(max_length=300)
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.action} on concern {self.concern_id}"

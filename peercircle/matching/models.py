@@ -14,6 +14,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from peercircle.audit.models import HistoryEntry
 from peercircle.organisations.models import TenantModel
 
 # No progress for this long means the worker running the match stopped (restarted, killed): the
@@ -166,20 +167,10 @@ class UnmatchedEntry(TenantModel):
         return f"{self.person_id} unmatched in run {self.run_id}"
 
 
-class RunEdit(TenantModel):
+class RunEdit(HistoryEntry):
     """One change to a proposal: who, what, when. No sensitive attributes in the summary."""
 
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="edits")
-    at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=40)
-    summary = models.CharField(max_length=300)
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.action} on run {self.run_id}"

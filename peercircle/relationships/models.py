@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from peercircle.audit.models import HistoryEntry
 from peercircle.organisations.models import TenantModel
 from peercircle.relationships.choices import EndReason, Kind, Purpose, Side, Status
 
@@ -78,26 +79,12 @@ class Participant(TenantModel):
         return f"{self.person_id} as {self.side} in {self.relationship_id}"
 
 
-class RelationshipEvent(TenantModel):
+class RelationshipEvent(HistoryEntry):
     """The history of a relationship: every change, who made it and when. No confidential text."""
 
     relationship = models.ForeignKey(Relationship, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=40)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
-    summary = models.CharField(max_length=300)
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.action} on {self.relationship_id}"
