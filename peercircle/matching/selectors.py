@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from peercircle.matching.access import CONSULTED_STATES
 from peercircle.matching.models import MatchRun, ProposedPair, RunEdit, UnmatchedEntry
@@ -51,4 +51,20 @@ def pairs_for_supervisor(run: MatchRun, supervisor: Person) -> QuerySet[Proposed
         )
         .select_related("mentee", "mentor")
         .order_by("mentee__family_name", "mentee__given_name", "id")
+    )
+
+
+def consultations_waiting(supervisor: Person) -> QuerySet[MatchRun]:
+    """Runs out for consultation in which some of ``supervisor``'s carers await their answer,
+    each with ``waiting``, how many (one query)."""
+    return (
+        MatchRun.objects.filter(
+            phase=MatchRun.Phase.CONSULTING,
+            pairs__state__in=CONSULTED_STATES,
+            pairs__mentee__supervisor=supervisor,
+            pairs__answer=ProposedPair.Answer.PENDING,
+        )
+        .annotate(waiting=Count("pairs"))
+        .select_related("scheme")
+        .order_by("sent_at", "id")
     )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from peercircle.concerns.selectors import concern_summary, support_requests_of
 from peercircle.concerns.silence import silent_pair_rows, silent_pairs
+from peercircle.matching.selectors import consultations_waiting
 from peercircle.meetings.selectors import last_held_meeting_dates, next_meeting_due, upcoming_for
 from peercircle.notifications.selectors import notifications_of
 from peercircle.people.models import Membership, Person
@@ -78,9 +79,11 @@ def my_page_context(viewer: Viewer, *, today: date) -> dict[str, Any]:
             }
         )
     memberships = list(Membership.objects.filter(person=person).select_related("scheme"))
-    supervisees = Person.objects.filter(supervisor=person).order_by("family_name", "given_name")[
-        :50
-    ]
+    supervisees = list(
+        Person.objects.filter(supervisor=person).order_by("family_name", "given_name")[:50]
+    )
+    # Only supervising social workers are asked about matches: nobody else pays the query.
+    consultations = list(consultations_waiting(person)[:20]) if supervisees else []
     return {
         "person": person,
         "rows": rows,
@@ -92,5 +95,6 @@ def my_page_context(viewer: Viewer, *, today: date) -> dict[str, Any]:
         "memberships": memberships,
         "can_ask": any(m.status not in INACTIVE for m in memberships),
         "supervisees": supervisees,
+        "consultations": consultations,
         "today": today,
     }

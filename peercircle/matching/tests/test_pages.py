@@ -319,3 +319,18 @@ def test_a_replaced_run_points_to_the_run_that_replaced_it(
     assert "This proposal was replaced by" in body
     assert newer.get_absolute_url() in body
     assert "Run again, keeping locked pairs" not in body  # a record, no longer editable
+
+
+def test_a_supervisor_finds_matches_awaiting_their_answer_on_their_own_page(
+    cast: Cast, client_for: ClientFor
+) -> None:
+    run = a_run(cast)
+    consult = reverse("matching:consult", args=[run.pk])
+    assert consult not in client_for(cast.sam).get("/").content.decode()  # not sent yet
+    services.run_send_for_consultation(run=run, actor=cast.cora.user)
+    body = client_for(cast.sam).get("/").content.decode()
+    assert consult in body and "1 waiting for your answer" in body
+    assert consult not in client_for(cast.mo).get("/").content.decode()  # not his carers
+    pair = ProposedPair.objects.get(run=run)
+    services.pair_answer(run=run, pair_id=pair.pk, supervisor=cast.sam, agree=True, comment="")
+    assert consult not in client_for(cast.sam).get("/").content.decode()  # answered
