@@ -51,6 +51,14 @@ def access_group(viewer: Viewer, group_id: int) -> tuple[PeerGroup, bool]:
     raise Http404("No such group.")
 
 
+def access_managed_group(viewer: Viewer, group_id: int) -> PeerGroup:
+    """The group, for its scheme's coordinators and admins; 404 for everyone else, members too."""
+    group, can_manage = access_group(viewer, group_id)
+    if not can_manage:
+        raise Http404("No such group.")
+    return group
+
+
 def groups_of(viewer: Viewer) -> QuerySet[PeerGroup]:
     """The groups the viewer is in now, with their member counts."""
     mine = GroupMembership.objects.filter(person=viewer.person, left_at=None).values("group_id")

@@ -57,3 +57,13 @@ class MoveForm(forms.Form):
 
     person = forms.IntegerField(label="Who to move", min_value=1)
     to_group = forms.IntegerField(label="To group number", min_value=1)
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label="New name", max_length=100)
+
+
+class MemberForm(forms.Form):
+    """One person to add or remove; the service checks who may be."""
+
+    person = forms.IntegerField(label="Person", min_value=1)

@@ -200,3 +200,15 @@ def edit_lines(formation: GroupFormation) -> list[str]:
             f"to group {edit['to']}"
         )
     return lines
+
+
+# People offered in the "add someone" list of a group page; more are found by a new formation.
+ADDABLE_LIMIT = 500
+
+
+def addable_people(group: PeerGroup) -> QuerySet[Person]:
+    """People of the group's scheme who could join it by hand: taking part, in no active group."""
+    waiting = candidate_memberships(group.scheme, Scope.WAITING).values("person_id")
+    return Person.objects.filter(pk__in=waiting).order_by("family_name", "given_name", "pk")[
+        :ADDABLE_LIMIT
+    ]

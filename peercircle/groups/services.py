@@ -21,7 +21,13 @@ from django.utils import timezone
 from matchengine.errors import ProblemError
 from matchengine.groups import parse_groups_problem, solve_groups
 from peercircle.audit.services import audit_record
-from peercircle.groups.adapter import BY_KEY, build_input, candidate_memberships
+from peercircle.groups.adapter import (
+    BY_KEY,
+    build_input,
+    candidate_memberships,
+    group_role_memberships,
+    in_active_group,
+)
 from peercircle.groups.balance import gap_percent, score_partition
 from peercircle.groups.choices import FormationStatus, GroupStatus, Scope
 from peercircle.groups.models import FormationGroup, GroupFormation, GroupMembership, PeerGroup
@@ -524,3 +530,202 @@ def formation_tell_members(formation: GroupFormation) -> int:
             ):
                 sent += 1
     return sent
+
+
+# Running a confirmed group day to day ---------------------------------------------------------
+
+
+class GroupRefused(ValidationError):
+    """The change to a group cannot be made as asked; the message says what to change."""
+
+
+def _group_refuse(message: str) -> GroupRefused:
+    return GroupRefused(message, code="refused")
+
+
+def _locked_group(group: PeerGroup) -> PeerGroup:
+    locked = PeerGroup.objects.select_for_update().select_related("scheme").get(pk=group.pk)
+    if locked.status != GroupStatus.ACTIVE:
+        raise _group_refuse(
+            f"{locked.name} is closed, so it can no longer be changed. Form new groups from the "
+            "scheme's groups page instead."
+        )
+    return locked
+
+
+def group_rename(*, group: PeerGroup, name: str, actor: User | None) -> PeerGroup:
+    """Give a group a name its members will recognise; names are unique within the scheme."""
+    new_name = " ".join(name.split())
+    if not new_name:
+        raise _group_refuse("Type a name for the group, for example “Tuesday evening group”.")
+    limit = PeerGroup._meta.get_field("name").max_length or 100
+    if len(new_name) > limit:
+        raise _group_refuse(
+            f"The name is {len(new_name)} characters long; shorten it to {limit} or fewer."
+        )
+    with transaction.atomic():
+        group = _locked_group(group)
+        if new_name == group.name:
+            raise _group_refuse(f"The group is already called “{new_name}”. Type a new name.")
+        taken = (
+            PeerGroup.objects.filter(scheme_id=group.scheme_id, name__iexact=new_name)
+            .exclude(pk=group.pk)
+            .exists()
+        )
+        if taken:
+            raise _group_refuse(
+                f"Another group of {group.scheme.name} is already called “{new_name}”. "
+                "Choose a different name."
+            )
+        old_name = group.name
+        group.name = new_name
+        group.save(update_fields=["name"])
+        audit_record(
+            organisation=group.scheme.organisation,
+            actor=actor,
+            action="groups.group_renamed",
+            target=group,
+            summary=f"Renamed “{old_name}” to “{new_name}”",
+            changes={"name": [old_name, new_name]},
+        )
+    return group
+
+
+def group_close(*, group: PeerGroup, actor: User | None) -> PeerGroup:
+    """Close a group: its memberships end and each member is told, with nothing about others."""
+    now = timezone.now()
+    with transaction.atomic():
+        group = _locked_group(group)
+        current = list(
+            GroupMembership.objects.filter(group=group, left_at=None).select_related("person")
+        )
+        GroupMembership.objects.filter(pk__in=[m.pk for m in current]).update(left_at=now)
+        group.status = GroupStatus.CLOSED
+        group.closed_at = now
+        group.save(update_fields=["status", "closed_at"])
+        audit_record(
+            organisation=group.scheme.organisation,
+            actor=actor,
+            action="groups.group_closed",
+            target=group,
+            summary=f"Closed {group.name} of {group.scheme.name}; {_people(len(current))} left it",
+        )
+        for membership in current:
+            notify(
+                person=membership.person,
+                kind="groups.closed",
+                title=f"Your group in {group.scheme.name} has closed",
+                body=(
+                    f"{group.name} in {group.scheme.name} has closed. Thank you for taking part. "
+                    "Your coordinator will tell you if you are placed in a new group."
+                ),
+                link=reverse("groups:mine"),
+                dedupe_key=f"groups.closed:{group.pk}:{membership.person_id}",
+            )
+    return group
+
+
+def group_add_member(*, group: PeerGroup, person_id: int, actor: User | None) -> GroupMembership:
+    """Add a person of the scheme to an active group by hand.
+
+    Refused when the group is full, when they must never be grouped with someone in it, or when
+    they are already in an active group of the scheme (remove them there first).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        # Serialised per scheme, like confirming: two additions at once must not both pass the
+        # size and "not in another group" checks.
+        Scheme.objects.select_for_update().filter(pk=group.scheme_id).first()
+        group = _locked_group(group)
+        scheme = group.scheme
+        person = Person.objects.filter(pk=person_id).first()
+        if person is None or not group_role_memberships(scheme).filter(person=person).exists():
+            raise _group_refuse(
+                f"That person does not take part in {scheme.name} as a peer, mentor or mentee. "
+                "Add them to the scheme (or make their membership active) first."
+            )
+        name = person.full_name
+        elsewhere = in_active_group(scheme).filter(person=person).select_related("group").first()
+        if elsewhere is not None:
+            if elsewhere.group_id == group.pk:
+                raise _group_refuse(f"{name} is already in {group.name}.")
+            raise _group_refuse(
+                f"{name} is already in {elsewhere.group.name}. Remove them from "
+                f"{elsewhere.group.name} first, then add them here."
+            )
+        members = list(
+            GroupMembership.objects.filter(group=group, left_at=None).values_list(
+                "person_id", flat=True
+            )
+        )
+        high = scheme.group_max_size
+        if len(members) + 1 > high:
+            raise _group_refuse(
+                f"{group.name} already has {len(members)} members, the largest a group of "
+                f"{scheme.name} may be ({high}). Remove someone first, or raise the largest "
+                f"group size. {SETTINGS_HINT}"
+            )
+        clash = _kept_apart(scheme.pk, person.pk, members)
+        if clash:
+            names = _names([other for other, _ in clash])
+            listed = "; ".join(
+                f"{names.get(str(other), other)}{f' ({reason})' if reason else ''}"
+                for other, reason in clash
+            )
+            raise _group_refuse(
+                f"{name} must never be in a group with {listed}. Choose another group."
+            )
+        # Someone who left this group and comes back reuses their row (one per group and person).
+        membership, _ = GroupMembership.objects.update_or_create(
+            group=group,
+            person=person,
+            defaults={"joined_at": now, "left_at": None},
+            create_defaults={
+                "organisation_id": group.organisation_id,
+                "joined_at": now,
+                "left_at": None,
+            },
+        )
+        audit_record(
+            organisation=scheme.organisation,
+            actor=actor,
+            action="groups.member_added",
+            target=group,
+            summary=f"Added person {person.pk} to {group.name}",
+            changes={"person": person.pk},
+        )
+        notify(
+            person=person,
+            kind="groups.joined",
+            title=f"You are in a group in {scheme.name}",
+            body=f"You have been added to {group.name}. Open the group to see who is in it.",
+            link=reverse("groups:detail", args=[group.pk]),
+            dedupe_key=f"groups.joined:{group.pk}:{person.pk}:{now.isoformat()}",
+        )
+    return membership
+
+
+def group_remove_member(*, group: PeerGroup, person_id: int, actor: User | None) -> GroupMembership:
+    """End one person's membership of a group; the group itself carries on."""
+    with transaction.atomic():
+        group = _locked_group(group)
+        membership = (
+            GroupMembership.objects.select_for_update()
+            .filter(group=group, person_id=person_id, left_at=None)
+            .first()
+        )
+        if membership is None:
+            raise _group_refuse(
+                f"That person is not in {group.name} now. Choose someone from its member list."
+            )
+        membership.left_at = timezone.now()
+        membership.save(update_fields=["left_at"])
+        audit_record(
+            organisation=group.scheme.organisation,
+            actor=actor,
+            action="groups.member_removed",
+            target=group,
+            summary=f"Removed person {person_id} from {group.name}",
+            changes={"person": person_id},
+        )
+    return membership

@@ -15,11 +15,14 @@ from peercircle.groups.access import (
     access_formation,
     access_group,
     access_group_scheme,
+    access_managed_group,
     groups_of,
 )
-from peercircle.groups.forms import FormationForm, MoveForm
+from peercircle.groups.choices import GroupStatus
+from peercircle.groups.forms import FormationForm, MemberForm, MoveForm, RenameForm
 from peercircle.groups.models import GroupFormation
 from peercircle.groups.selectors import (
+    addable_people,
     balance_lines,
     edit_lines,
     formation_words,
@@ -182,4 +185,74 @@ def group_detail(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
     group, can_manage = access_group(viewer, pk)
     context = paginate(request, group_members(group), settings.PAGE_SIZE)
     context.update(group=group, can_manage=can_manage, me=viewer.person)
+    if can_manage and group.status == GroupStatus.ACTIVE:
+        context.update(addable=list(addable_people(group)))
     return render(request, "groups/detail.html", context)
+
+
+@require_POST
+@viewer_required
+def group_rename(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+    group = access_managed_group(viewer, pk)
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Type a new name for the group, of 100 characters or fewer.")
+        return redirect(group)
+    try:
+        services.group_rename(group=group, name=form.cleaned_data["name"], actor=viewer.user)
+    except services.GroupRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Renamed the group.")
+    return redirect(group)
+
+
+@require_POST
+@viewer_required
+def group_close(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+    group = access_managed_group(viewer, pk)
+    try:
+        services.group_close(group=group, actor=viewer.user)
+    except services.GroupRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(group)
+    messages.success(request, f"Closed {group.name}. Each member has been told.")
+    return redirect("groups:scheme", group.scheme.slug)
+
+
+@require_POST
+@viewer_required
+def group_add_member(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+    group = access_managed_group(viewer, pk)
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose who to add to the group.")
+        return redirect(group)
+    try:
+        services.group_add_member(
+            group=group, person_id=form.cleaned_data["person"], actor=viewer.user
+        )
+    except services.GroupRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Added them to the group and told them.")
+    return redirect(group)
+
+
+@require_POST
+@viewer_required
+def group_remove_member(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+    group = access_managed_group(viewer, pk)
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose who to remove from the group.")
+        return redirect(group)
+    try:
+        services.group_remove_member(
+            group=group, person_id=form.cleaned_data["person"], actor=viewer.user
+        )
+    except services.GroupRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Removed them from the group. The group carries on.")
+    return redirect(group)
