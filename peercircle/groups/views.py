@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -220,39 +222,51 @@ def group_close(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
     return redirect("groups:scheme", group.scheme.slug)
 
 
-@require_POST
-@viewer_required
-def group_add_member(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+def _member_change(
+    request: HttpRequest,
+    viewer: Viewer,
+    pk: int,
+    service: Callable[..., object],
+    *,
+    missing: str,
+    done: str,
+) -> HttpResponse:
+    """Add or remove one person: the same form, gate and refusal handling for both."""
     group = access_managed_group(viewer, pk)
     form = MemberForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose who to add to the group.")
+        messages.error(request, missing)
         return redirect(group)
     try:
-        services.group_add_member(
-            group=group, person_id=form.cleaned_data["person"], actor=viewer.user
-        )
+        service(group=group, person_id=form.cleaned_data["person"], actor=viewer.user)
     except services.GroupRefused as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Added them to the group and told them.")
+        messages.success(request, done)
     return redirect(group)
+
+
+@require_POST
+@viewer_required
+def group_add_member(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
+    return _member_change(
+        request,
+        viewer,
+        pk,
+        services.group_add_member,
+        missing="Choose who to add to the group.",
+        done="Added them to the group and told them.",
+    )
 
 
 @require_POST
 @viewer_required
 def group_remove_member(request: HttpRequest, viewer: Viewer, pk: int) -> HttpResponse:
-    group = access_managed_group(viewer, pk)
-    form = MemberForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose who to remove from the group.")
-        return redirect(group)
-    try:
-        services.group_remove_member(
-            group=group, person_id=form.cleaned_data["person"], actor=viewer.user
-        )
-    except services.GroupRefused as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Removed them from the group. The group carries on.")
-    return redirect(group)
+    return _member_change(
+        request,
+        viewer,
+        pk,
+        services.group_remove_member,
+        missing="Choose who to remove from the group.",
+        done="Removed them from the group. The group carries on.",
+    )
