@@ -13,9 +13,12 @@ cheapest way to make room, ending at a mentor with a free place or at a mentee w
 unmatched, then the duals move by the search distances and the path is flipped. Every number is an
 integer, so the duals it returns are exact.
 
-Cold start: with equal priorities, mentors that some left-out mentee could take start at one
-priority unit of price (``_short_mentors``), which is about what the optimum charges; it spares
-most of the long searches of a full market, and ``_repair`` lowers any price set too high.
+Cold start: with equal priorities, ``flow.solve`` first runs an epsilon-scaling auction
+(``_auction``) from prices of one priority unit on the mentors some left-out mentee could take
+(``_short_mentors``). It keeps the pairs that are exactly tight under the auction's prices and
+places only the other mentees here; ``_repair`` lowers any price set too high. Started from zero
+prices instead, a full, degenerate market makes every late mentee's search settle thousands of
+mentors.
 
 Warm start: after arcs are added, only the mentees whose new arcs are not covered are taken out
 and placed again. A mentor who loses a mentee keeps its price while it has a free place; the

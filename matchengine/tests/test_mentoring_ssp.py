@@ -141,3 +141,87 @@ def test_a_working_order_changes_nothing_the_caller_sees(
     assert _check(first, warm) == _reference(rows[keep], cols[keep], w[keep], cap, n)
     full = Graph(rows, cols, w, cap, n, 0, row_rank, col_rank)
     assert _check(full, warm) == _reference(rows, cols, w, cap, n)
+
+
+@FAST
+@given(graphs(), st.integers(1, 3), st.sampled_from([1, 7, 80]))
+def test_the_seeding_auction_only_changes_how_fast_the_optimum_is_reached(
+    case: tuple[IntArray, IntArray, IntArray, IntArray, int],
+    priority: int,
+    end: int,
+) -> None:
+    # Fits spread over thousands of points make the auction run several rounds of epsilon
+    # scaling; however far it gets (AUCTION_END), the exact solver finishes to the optimum.
+    import matchengine.flow as flow
+
+    rows, cols, w, cap, n = case
+    n = int(n)
+    big = 100_000
+    weights = (big * priority + (w * 2_741) % 90_000).astype(np.int64)
+    saved = flow.AUCTION_END
+    flow.AUCTION_END = end
+    try:
+        value = _check(Graph(rows, cols, weights, cap, n, big))
+    finally:
+        flow.AUCTION_END = saved
+    assert value == _reference(rows, cols, weights, cap, n)
+
+
+@FAST
+@given(graphs(), st.sampled_from([1, 5, 300]))
+def test_the_auction_leaves_every_mentee_within_eps_of_its_best_place(
+    case: tuple[IntArray, IntArray, IntArray, IntArray, int], eps: int
+) -> None:
+    from matchengine._auction import auction
+
+    rows, cols, w, cap, n = case
+    n = int(n)
+    m = cap.size
+    weights = (w * 977).astype(np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    by_col = np.argsort(cols, kind="stable")
+    rptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=m), out=rptr[1:])
+    sstart = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(cap, out=sstart[1:])
+    price = np.zeros(int(sstart[-1]), dtype=np.int64)
+    holder = np.full(price.size, -1, dtype=np.int64)
+    mate = np.full(n, -1, dtype=np.int64)
+    auction(
+        indptr,
+        cols,
+        weights,
+        cap,
+        rptr,
+        rows[by_col],
+        weights[by_col],
+        sstart,
+        30_000,
+        4,
+        eps,
+        price,
+        holder,
+        mate,
+    )
+    assert (price >= 0).all()
+    # A consistent assignment within the places.
+    for s in np.flatnonzero(holder >= 0).tolist():
+        j = int(np.searchsorted(sstart, s, side="right") - 1)
+        assert mate[holder[s]] == j
+    held = holder[holder >= 0]
+    assert np.unique(held).size == held.size == int((mate >= 0).sum())
+    # Every mentee is within eps of its best option at another mentor, and of staying out.
+    cheapest = np.array([price[sstart[j] : sstart[j + 1]].min() if cap[j] else 0 for j in range(m)])
+    for i in range(n):
+        arcs = range(int(indptr[i]), int(indptr[i + 1]))
+        profit = 0
+        if mate[i] >= 0:
+            slot = int(np.flatnonzero(holder == i)[0])
+            own = next(a for a in arcs if cols[a] == mate[i])
+            profit = int(weights[own] - price[slot])
+        assert profit + eps >= 0
+        for a in arcs:
+            j = int(cols[a])
+            if j != mate[i] and cap[j] > 0:
+                assert int(weights[a] - cheapest[j]) <= profit + eps
