@@ -11,7 +11,9 @@ not improve the answer, and scans a mentee in full when the proof needs it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +22,16 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from matchengine import _scan
+from matchengine._jit import HAVE_JIT
 from matchengine.geo import EARTH_RADIUS
 from matchengine.scoring import Encoding, IntArray
 
 # One kernel with two modes (scan, violations); typed loosely because numba may compile it.
 _KERNEL: Any = _scan._kernel
 
-#: Pairs (members x reachable mentors) per kernel call: sets how often progress is reported.
-BATCH = 1 << 24
+#: Pairs (members x reachable mentors) per kernel call: sets how often progress is reported
+#: and how evenly the batches share out among threads.
+BATCH = 1 << 22
 #: Map cell size in degrees, about 35 by 32 miles in the UK: larger cells score more pairs in
 #: vain but save per-block overhead; this size was fastest at 1,000 to 50,000 mentees.
 CELL_LAT, CELL_LON = 0.5, 0.75
@@ -37,6 +41,31 @@ F64 = npt.NDArray[np.float64]
 #: Flattened groups: members, member offsets, mentors, mentor offsets, each mentor's chord from
 #: its group's centre, and the centres (NaN for a group measured from nowhere).
 Batch = tuple[IntArray, IntArray, IntArray, IntArray, F64, F64]
+
+
+def _threads() -> int:
+    """Threads for the compiled scans: the cores this process may use, unless limited by
+    ``MATCHENGINE_THREADS``. The kernels release the GIL, so batches run truly in parallel."""
+    if not HAVE_JIT:
+        return 1
+    wanted = os.environ.get("MATCHENGINE_THREADS")
+    if wanted:
+        return max(1, int(wanted))
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def _in_order(func: Callable[[Batch], Any], batches: list[Batch]) -> Iterator[Any]:
+    """``func`` over the batches, in their order, on as many threads as ``_threads`` allows.
+
+    Batches are independent and results come back in batch order, so the answer does not
+    depend on the number of threads.
+    """
+    threads = min(_threads(), len(batches))
+    if threads <= 1:
+        yield from map(func, batches)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="matchengine") as pool:
+        yield from pool.map(func, batches)
 
 
 @dataclass(frozen=True)
@@ -196,16 +225,22 @@ class Scanner:
         total = max(1, sum(int(b[0].size) for b in batches))
         done = 0
         data = self.kernel_data
-        for g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr in batches:
+
+        def run(batch: Batch) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
+            g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr = batch
             out_col = np.zeros((g_mem.size, keep + 1), dtype=np.int64)
             out_fit = np.zeros((g_mem.size, keep + 1), dtype=np.int64)
             out_count = np.zeros(g_mem.size, dtype=np.int64)
             none = np.zeros(0, dtype=np.int64)
-            scored += _KERNEL(
+            counted = _KERNEL(
                 0, g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr, keep, none, none, none, none,
                 0, 0, 0,
                 *data, out_col, out_fit, out_count,
             )[3]  # fmt: skip
+            return g_mem, out_col, out_fit, out_count, int(counted)
+
+        for g_mem, out_col, out_fit, out_count, counted in _in_order(run, batches):
+            scored += counted
             full = out_count == keep + 1
             bound[g_mem[full]] = out_fit[full, keep]
             counts = np.minimum(out_count, keep)
@@ -238,13 +273,19 @@ class Scanner:
         out_c: list[IntArray] = []
         out_f: list[IntArray] = []
         scored = 0
-        for g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr in self._batches(rows):
+        data = self.kernel_data
+
+        def run(batch: Batch) -> tuple[IntArray, IntArray, IntArray, int]:
+            g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr = batch
             empty = np.zeros((0, 1), dtype=np.int64)
             r, c, f, k = _KERNEL(
                 1, g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr, 0, limit, u, v, base, fit_weight,
                 theta, near,
-                *self.kernel_data, empty, empty, np.zeros(0, dtype=np.int64),
+                *data, empty, empty, np.zeros(0, dtype=np.int64),
             )  # fmt: skip
+            return r, c, f, int(k)
+
+        for r, c, f, k in _in_order(run, self._batches(rows)):
             out_r.append(r)
             out_c.append(c)
             out_f.append(f)

@@ -1,8 +1,9 @@
 """Maximum-weight b-matching on a sparse candidate graph, and dual prices that prove it optimal.
 
 The matching and one optimal dual solution come from successive shortest paths (``_ssp``:
-exact, integer, warm-startable), started from an auction's near-optimal prices (``_auction``). Two other dual solutions matter, rebuilt here as longest and
-shortest paths in the residual graph:
+exact, integer, warm-startable), started from an auction's near-optimal prices (``_auction``).
+Two other dual solutions matter, rebuilt here as longest and shortest paths in the residual
+graph:
 
 * the lowest mentor prices (``v_low``): a mentor's price is what one more place for them would
   add to the optimum. They leave mentees the most slack, which is what proving left-out pairs
@@ -134,11 +135,18 @@ def solve(graph: Graph, warm: Warm | None = None) -> tuple[Solution, IntArray, I
     np.cumsum(np.bincount(cols, minlength=m), out=rptr[1:])
     by_col = np.argsort(cols, kind="stable")
     rrow, rw = rows[by_col], w[by_col]
+    short = w[:0] < 0
+    if not warm.fresh:
+        short = warm.u[rows] + warm.v[cols] < w
+        if np.unique(rows[short]).size * RESEED > np.count_nonzero(np.diff(indptr)):
+            # New arcs upset a large share of the market (typically to mentors the first,
+            # shorter candidate lists made look full): pricing it afresh is faster than
+            # re-placing that many mentees one by one.
+            warm.fresh = True
     if warm.fresh:
         warm.fresh = False
         order = _seed(indptr, cols, w, cap, rptr, rrow, rw, graph.big, warm)
     else:
-        short = warm.u[rows] + warm.v[cols] < w
         order = np.unique(rows[short])
         for i in order.tolist():
             j = int(warm.mate[i])
@@ -178,6 +186,9 @@ def solve(graph: Graph, warm: Warm | None = None) -> tuple[Solution, IntArray, I
 #: bids than the exact solver then saves (measured at 10,000 and 50,000 mentees).
 AUCTION_FACTOR = 10
 AUCTION_END = 80
+#: A re-solve prices the market afresh when more than one mentee in ``RESEED`` must be placed
+#: again.
+RESEED = 4
 
 
 def _seed(
@@ -198,11 +209,16 @@ def _seed(
     """
     n = indptr.size - 1
     m = cap.size
-    if w.size == 0:
-        return np.zeros(0, dtype=np.int64)
+    # An empty market (a re-solve may price afresh after earlier solves).
+    warm.u[:] = 0
+    warm.v[:] = 0
+    warm.mate[:] = -1
+    warm.holder[:] = -1
+    warm.load[:] = 0
     everyone = np.flatnonzero(np.diff(indptr) > 0).astype(np.int64)
     level = w // big if big > 0 else w[:0]
     if not level.size or (level != level[0]).any():
+        # Unequal priorities: every mentee is placed from zero prices.
         return everyone
     # Equal priorities: mentors some left-out mentee could take are worth about one priority
     # unit in the optimum; the auction starts them there and works out the fits.
@@ -245,8 +261,6 @@ def _seed(
     warm.v[:] = v
     warm.u[:] = np.where(keep, u, 0)
     warm.mate[:] = np.where(keep, mate, -1)
-    warm.holder[:] = -1
-    warm.load[:] = 0
     kept = np.flatnonzero(keep)
     by_mentor = kept[np.argsort(mate[kept], kind="stable")]
     mentor_of = mate[by_mentor]
