@@ -36,6 +36,10 @@ from matchengine.result import (
 )
 from matchengine.solve import Progress, solve_json
 
+from matchengine import _preload  # isort: skip
+
+_preload.start()
+
 __all__ = [
     "CRITERIA",
     "Certificate",

@@ -43,9 +43,9 @@ F64 = npt.NDArray[np.float64]
 Batch = tuple[IntArray, IntArray, IntArray, IntArray, F64, F64]
 
 
-def _threads() -> int:
+def threads() -> int:
     """Threads for the compiled scans: the cores this process may use, unless limited by
-    ``MATCHENGINE_THREADS``. The kernels release the GIL, so batches run truly in parallel."""
+    ``MATCHENGINE_THREADS``. The scan kernels release the GIL, so batches run truly in parallel."""
     if not HAVE_JIT:
         return 1
     wanted = os.environ.get("MATCHENGINE_THREADS")
@@ -55,16 +55,16 @@ def _threads() -> int:
 
 
 def _in_order(func: Callable[[Batch], Any], batches: list[Batch]) -> Iterator[Any]:
-    """``func`` over the batches, in their order, on as many threads as ``_threads`` allows.
+    """``func`` over the batches, in their order, on as many threads as ``threads`` allows.
 
     Batches are independent and results come back in batch order, so the answer does not
     depend on the number of threads.
     """
-    threads = min(_threads(), len(batches))
-    if threads <= 1:
+    workers = min(threads(), len(batches))
+    if workers <= 1:
         yield from map(func, batches)
         return
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="matchengine") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matchengine") as pool:
         yield from pool.map(func, batches)
 
 

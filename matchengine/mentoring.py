@@ -20,12 +20,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from matchengine.candidates import Scanner
+from matchengine import _preload
+from matchengine.candidates import Scanner, threads
 from matchengine.constraints import pair_violations
 from matchengine.errors import ProblemError
 from matchengine.explain import describe_pairs, explain_unmatched
@@ -41,7 +43,7 @@ from matchengine.flow import (
     solve,
 )
 from matchengine.model import POINTS_PER_UNIT, MentoringProblem
-from matchengine.result import Certificate, MentoringResult, units
+from matchengine.result import Certificate, MentoringResult, UnmatchedMentee, units
 from matchengine.scoring import F64, BoolArray, Encoding, IntArray, encode, fit_ceiling
 
 Progress = Callable[[str, float], None]
@@ -368,6 +370,7 @@ def solve_mentoring(
     ``progress`` is called with a stage label ("candidates", "solving", "explaining") and the
     fraction of that stage done. Raises ``ProblemError`` for locked pairs that break a rule.
     """
+    _preload.wait()
     inst = _instance(problem)
     pool = _first_pool(inst, progress)
     weigh = _full_weigh(inst)
@@ -392,32 +395,39 @@ def solve_mentoring(
         )
     ]
     chosen.sort()
-    pairs = describe_pairs(
-        inst.enc,
-        np.array([c[0] for c in chosen], dtype=np.int64),
-        np.array([c[1] for c in chosen], dtype=np.int64),
-        np.array([c[2] for c in chosen], dtype=bool),
-    )
-    free_fit = int(used_fits.sum())
-    if free_fit != sum(p.fit_points for p in pairs if not p.locked):
-        raise CertificateError("pair explanations do not add up to the optimised fit")
     matched_rows = {row for row, _, _ in chosen}
     unmatched_rows = [int(r) for r in inst.free.tolist() if r not in matched_rows]
     if progress is not None:
         progress("explaining", 0.0)
-    load = sol.load
     high = high_prices(best.graph, best.solution)
-    unmatched = explain_unmatched(
-        inst.enc,
-        unmatched_rows,
-        capacity=inst.capacity,
-        load=load,
-        high=high,
-        big=inst.big,
-        priority=inst.priority,
-        strict_priority=problem.objective.fairness,
-        excluded=inst.scanner.excluded,
-    )
+
+    def explain() -> list[UnmatchedMentee]:
+        return explain_unmatched(
+            inst.enc,
+            unmatched_rows,
+            capacity=inst.capacity,
+            load=sol.load,
+            high=high,
+            big=inst.big,
+            priority=inst.priority,
+            strict_priority=problem.objective.fairness,
+            excluded=inst.scanner.excluded,
+        )
+
+    # The unmatched mentees' explanations are mostly numpy work that releases the GIL, the pair
+    # descriptions mostly Python: on two cores they overlap well.
+    with ThreadPoolExecutor(max_workers=max(1, min(2, threads()))) as workers:
+        explained = workers.submit(explain)
+        pairs = describe_pairs(
+            inst.enc,
+            np.array([c[0] for c in chosen], dtype=np.int64),
+            np.array([c[1] for c in chosen], dtype=np.int64),
+            np.array([c[2] for c in chosen], dtype=bool),
+        )
+        unmatched = explained.result()
+    free_fit = int(used_fits.sum())
+    if free_fit != sum(p.fit_points for p in pairs if not p.locked):
+        raise CertificateError("pair explanations do not add up to the optimised fit")
     if progress is not None:
         progress("explaining", 1.0)
     all_fit = sum(p.fit_points for p in pairs)
