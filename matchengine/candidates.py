@@ -10,7 +10,6 @@ not improve the answer, and scans a mentee in full when the proof needs it.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -147,48 +146,56 @@ class Scanner:
         order = np.lexsort((located, key))
         located, key = located[order], key[order]
         cuts = np.flatnonzero(np.diff(key)) + 1
-        for members in np.split(located, cuts):
-            cols, centre, chords = self._reachable(members)
-            groups.append((members, cols))
-            self._rings.append((centre, chords))
-        return groups
-
-    def _reachable(self, members: IntArray) -> tuple[IntArray, F64, F64]:
-        """Mentors the members may reach, nearest the members' centre first, with the centre and
-        each mentor's chord from it: a mentee whose limit ends before a mentor's chord less its
-        own distance from the centre can reach no mentor after it (the kernels stop there).
-        """
-        enc = self.enc
-        xyz = enc.xyz_a[members]
-        centre = xyz.mean(axis=0)
-        centre /= np.linalg.norm(centre)
-        if self.tree is None:
-            found = np.zeros(0, dtype=np.int64)
-        else:
-            spread = float(np.sqrt(((xyz - centre) ** 2).sum(axis=1)).max())
+        starts = np.r_[0, cuts]
+        # Every group's centre and reach at once, then one k-d tree query for all of them.
+        xyz = enc.xyz_a[located]
+        sizes = np.diff(np.r_[starts, located.size])
+        centres = np.add.reduceat(xyz, starts, axis=0) / sizes[:, None]
+        centres /= np.linalg.norm(centres, axis=1)[:, None]
+        limited = enc.has_limit_a[located]
+        all_limited = np.minimum.reduceat(limited.astype(np.int8), starts) == 1
+        hits: list[list[int]] = [[] for _ in range(starts.size)]
+        if self.tree is not None:
+            gap = xyz - np.repeat(centres, sizes, axis=0)
+            spread = np.maximum.reduceat(np.sqrt((gap * gap).sum(axis=1)), starts)
             # A pair must be within both limits: a mentee without one still only reaches
             # mentors whose own limit covers them, plus the mentors with no limit at all.
-            own = float(enc.limit2_a[members].max())
-            if math.isinf(own) or self.located_unlimited.size == 0:
-                reach2 = min(own, self.max_mentor_limit2)
+            own = np.maximum.reduceat(enc.limit2_a[located], starts)
+            if self.located_unlimited.size == 0:
+                reach2 = np.minimum(own, self.max_mentor_limit2)
             else:
-                reach2 = own
+                reach2 = np.where(np.isinf(own), np.minimum(own, self.max_mentor_limit2), own)
             # Chord length is a metric, so cell spread plus reach covers every member's reach.
-            radius = spread + math.sqrt(reach2) + 1e-12
-            hits = self.tree.query_ball_point(centre, radius)
-            found = self.located[np.sort(np.asarray(hits, dtype=np.int64))]
-            if not enc.has_limit_a[members].all():
-                found = np.union1d(found, self.located_unlimited)
+            radius = spread + np.sqrt(reach2) + 1e-12
+            hits = self.tree.query_ball_point(
+                centres, radius, workers=threads(), return_sorted=True
+            ).tolist()
+        for k, members in enumerate(np.split(located, cuts)):
+            cols, chords = self._reachable(centres[k], hits[k], bool(all_limited[k]))
+            groups.append((members, cols))
+            self._rings.append((centres[k], chords))
+        return groups
+
+    def _reachable(self, centre: F64, hits: list[int], all_limited: bool) -> tuple[IntArray, F64]:
+        """Mentors a group may reach (``hits`` in the k-d tree, plus mentors without a limit
+        when some member has none), nearest the group's centre first, with each mentor's chord
+        from it: a mentee whose limit ends before a mentor's chord less its own distance from the
+        centre can reach no mentor after it (the kernels stop there).
+        """
+        enc = self.enc
+        found = self.located[np.asarray(hits, dtype=np.int64)]
+        if self.tree is not None and not all_limited:
+            found = np.union1d(found, self.located_unlimited)
         diff = enc.xyz_b[found] - centre
         chords = np.sqrt((diff * diff).sum(axis=1))
         order = np.argsort(chords, kind="stable")
         found, chords = found[order], chords[order]
-        if not enc.has_limit_a[members].all():
+        if not all_limited:
             # Mentors without a location come last: only mentees without a limit reach them.
             far = np.intersect1d(self.unlocated, self.unlimited)
             found = np.concatenate([found, far])
             chords = np.concatenate([chords, np.full(far.size, np.inf)])
-        return found, centre, chords
+        return found, chords
 
     def groups(self, rows: IntArray) -> list[tuple[int, IntArray, IntArray]]:
         """Groups for ``rows``, computed once for all mentees and then filtered."""

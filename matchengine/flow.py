@@ -100,17 +100,24 @@ class Warm:
         )
 
 
-def solve(graph: Graph, warm: Warm | None = None) -> tuple[Solution, IntArray, IntArray]:
-    """The optimum on the graph and exact optimal duals (u per mentee, v per mentor).
+@dataclass(frozen=True)
+class _Work:
+    """A graph in the solver's working order (``Warm.pa``, ``pb``), arcs by mentee and by mentor."""
 
-    Successive shortest paths (``_ssp``). With ``warm`` (the state after solving a graph with
-    fewer arcs and the same capacities), only mentees with a new arc their duals do not cover are
-    placed again; ``warm`` is updated in place.
-    """
+    indptr: IntArray
+    rows: IntArray
+    cols: IntArray
+    w: IntArray
+    cap: IntArray
+    rptr: IntArray
+    rrow: IntArray
+    rw: IntArray
+    ib: IntArray
+
+
+def _prepare(graph: Graph, warm: Warm) -> _Work:
     n = graph.n_rows
     m = graph.capacity.size
-    if warm is None:
-        warm = Warm.empty(n, graph.capacity)
     if warm.fresh:
         warm.pa = np.arange(n, dtype=np.int64) if graph.row_rank is None else graph.row_rank
         warm.pb = np.arange(m, dtype=np.int64) if graph.col_rank is None else graph.col_rank
@@ -135,6 +142,50 @@ def solve(graph: Graph, warm: Warm | None = None) -> tuple[Solution, IntArray, I
     np.cumsum(np.bincount(cols, minlength=m), out=rptr[1:])
     by_col = _stable_by_key(cols, rptr)
     rrow, rw = rows[by_col], w[by_col]
+    return _Work(indptr, rows, cols, w, cap, rptr, rrow, rw, ib)
+
+
+def _equal_priorities(w: IntArray, big: int) -> bool:
+    level = w // big if big > 0 else w[:0]
+    return bool(level.size) and bool((level == level[0]).all())
+
+
+def auction_prices(graph: Graph) -> tuple[IntArray, IntArray] | None:
+    """Near-optimal duals (u, v) from the seeding auction alone, without the exact solve.
+
+    Good enough to find which left-out pairs the exact duals will probably not cover, at a
+    fraction of an exact solve; ``None`` when the auction does not apply (unequal priorities).
+    """
+    warm = Warm.empty(graph.n_rows, graph.capacity)
+    work = _prepare(graph, warm)
+    if not _equal_priorities(work.w, graph.big):
+        return None
+    _seed(work.indptr, work.cols, work.w, work.cap, work.rptr, work.rrow, work.rw, graph.big, warm)
+    v = warm.v
+    u = np.zeros(graph.n_rows, dtype=np.int64)
+    np.maximum.at(u, work.rows, work.w - v[work.cols])
+    if warm.pa is None or warm.pb is None:
+        raise AssertionError("warm state without a working order")
+    return u[warm.pa], v[warm.pb]
+
+
+def solve(graph: Graph, warm: Warm | None = None) -> tuple[Solution, IntArray, IntArray]:
+    """The optimum on the graph and exact optimal duals (u per mentee, v per mentor).
+
+    Successive shortest paths (``_ssp``). With ``warm`` (the state after solving a graph with
+    fewer arcs and the same capacities), only mentees with a new arc their duals do not cover are
+    placed again; ``warm`` is updated in place.
+    """
+    n = graph.n_rows
+    m = graph.capacity.size
+    if warm is None:
+        warm = Warm.empty(n, graph.capacity)
+    work = _prepare(graph, warm)
+    pa, pb, ib = warm.pa, warm.pb, work.ib
+    if pa is None or pb is None:
+        raise AssertionError("warm state without a working order")
+    indptr, rows, cols, w, cap = work.indptr, work.rows, work.cols, work.w, work.cap
+    rptr, rrow, rw = work.rptr, work.rrow, work.rw
     short = w[:0] < 0
     if not warm.fresh:
         short = warm.u[rows] + warm.v[cols] < w
@@ -251,17 +302,17 @@ def _seed(
     warm.holder[:] = -1
     warm.load[:] = 0
     everyone = np.flatnonzero(np.diff(indptr) > 0).astype(np.int64)
-    level = w // big if big > 0 else w[:0]
-    if not level.size or (level != level[0]).any():
+    if not _equal_priorities(w, big):
         # Unequal priorities: every mentee is placed from zero prices.
         return everyone
     # Equal priorities: mentors some left-out mentee could take are worth about one priority
     # unit in the optimum; the auction starts them there and works out the fits.
     contested = _short_mentors(indptr, cols, cap, warm.sstart)
-    price = np.repeat(np.where(contested, big * int(level[0]), 0), cap).astype(np.int64)
+    unit = big * int(w[0] // big)
+    price = np.repeat(np.where(contested, unit, 0), cap).astype(np.int64)
     slot_holder = np.full(price.size, -1, dtype=np.int64)
     mate = np.full(n, -1, dtype=np.int64)
-    top = int((w - big * int(level[0])).max())
+    top = int((w - unit).max())
     auction(
         indptr,
         cols,

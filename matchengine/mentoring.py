@@ -36,6 +36,7 @@ from matchengine.flow import (
     Graph,
     Solution,
     Warm,
+    auction_prices,
     check_duals,
     high_prices,
     low_prices,
@@ -56,6 +57,9 @@ START = KEEP
 NEAR = POINTS_PER_UNIT
 #: Price left-out pairs with the lowest optimal mentor prices rather than the solver's own duals.
 LOW_PRICES = bool(os.environ.get("MATCHENGINE_LOW_PRICES"))
+#: Start with a pricing round (the auction's duals, no exact solve) to find the pairs the first
+#: candidate lists lack; the exact rounds follow.
+PRICE_FIRST = True
 #: Highest priority a long wait can give, so combined weights stay far from int64 overflow.
 MAX_PRIORITY = 1000
 
@@ -143,14 +147,23 @@ def _certified_solve(
             inst.row_rank,
             inst.col_rank,
         )
-        if warm is None:
-            warm = Warm.empty(n, inst.capacity)
-        sol, u, v = solve(graph, warm)
-        if LOW_PRICES:
-            v = low_prices(graph, sol)
-            u = mentee_slack(graph, sol, v)
-        if check_duals(graph, sol, u, v) != sol.value:
-            raise CertificateError("dual objective differs from the matching's value")
+        guess = None
+        if rounds == 1 and PRICE_FIRST:
+            guess = auction_prices(graph)
+        sol: Solution | None = None
+        if guess is not None:
+            # A pricing round: the auction's duals find most of the pairs the first candidate
+            # lists lack before any exact solve, which would mostly be thrown away.
+            u, v = guess
+        else:
+            if warm is None:
+                warm = Warm.empty(n, inst.capacity)
+            sol, u, v = solve(graph, warm)
+            if LOW_PRICES:
+                v = low_prices(graph, sol)
+                u = mentee_slack(graph, sol, v)
+            if check_duals(graph, sol, u, v) != sol.value:
+                raise CertificateError("dual objective differs from the matching's value")
         # Unscored pairs of a mentee weigh at most weigh(i, bound_i); v_j >= 0 covers the rest.
         # An unscored pair (i, j) is covered when u_i + v_j >= weigh(i, bound_i); pairs whose
         # mentor is cheaper than that are scored now and checked one by one below.
@@ -176,7 +189,7 @@ def _certified_solve(
                 f"short {int(short.sum())} scored {pool.pairs_scored}",
                 file=sys.stderr,
             )
-        if not short.any():
+        if sol is not None and not short.any():
             bounded = int(np.count_nonzero(is_free & (pool.bound >= theta)))
             return Certified(graph, sol, u, v, rounds, int(r_rows.size), bounded)
         # Pairs within one unit of fit of violating join too: re-solving costs more than a

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from matchengine import (
     MentoringProblem,
@@ -59,6 +60,23 @@ def _check(data: dict[str, Any]) -> tuple[MentoringProblem, MentoringResult]:
 @FAST
 @given(problems())
 def test_it_finds_the_optimum_and_keeps_every_rule(data: dict[str, Any]) -> None:
+    _check(data)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=problems(max_mentees=10, max_mentors=6), price_first=st.booleans())
+def test_the_pricing_round_only_changes_the_route_to_the_optimum(
+    monkeypatch: pytest.MonkeyPatch, data: dict[str, Any], price_first: bool
+) -> None:
+    # The first round may price the market by auction alone (mentoring.PRICE_FIRST) or solve it
+    # exactly; with short candidate lists the pricing round's guesses matter most.
+    monkeypatch.setattr(mentoring, "PRICE_FIRST", price_first)
+    monkeypatch.setattr(mentoring, "KEEP", 2)
+    monkeypatch.setattr(mentoring, "START", 2)
     _check(data)
 
 
