@@ -246,6 +246,13 @@ class _Rows:
         if not enc.travel_hard:
             self.mentor_ok[:] = True
             self.mentee_ok[:] = True
+        # Language points alone, for the "accept a mentor who does not speak ..." change: one
+        # product per batch (a contiguous copy of the columns, not a strided view per mentee).
+        lo, hi = enc.columns["language"]
+        self.lang_pts = np.zeros((rows.size, m), dtype=np.int64)
+        if enc.needs_language[rows].any() and hi > lo:
+            lang_b = np.ascontiguousarray(enc.fit_b[:, lo:hi])
+            self.lang_pts = (enc.fit_a[rows, lo:hi] @ lang_b.T).astype(np.int64)
         self.not_excluded = np.ones((rows.size, m), dtype=bool)
         for r, row in enumerate(rows.tolist()):
             if row in excluded:
@@ -404,8 +411,7 @@ def _explain_one(
                 )
 
     if enc.needs_language[row]:
-        lo, hi = enc.columns["language"]
-        lang_pts = (enc.fit_a[row, lo:hi] @ enc.fit_b[:, lo:hi].T).astype(np.int64)
+        lang_pts = f.lang_pts[r]
         gain_l = big * priority + f.fit[r] - lang_pts - high
         ok = (gain_l >= big) if strict else (gain_l > 0)
         if (g_mentee & g_mentor & reach & mentor_reach & keep & ok & ~lang).any():
