@@ -113,6 +113,10 @@ class Scanner:
         limits = enc.limit2_b[self.located][limited]
         self.max_mentor_limit2 = float(limits.max()) if limits.size else 0.0
         self.located_unlimited = self.located[~limited]
+        #: Positions (in ``located``) of the mentors without a limit, and the mentors without a
+        #: location or limit: the same for every group, so worked out once.
+        self._unlimited_at = np.flatnonzero(~limited)
+        self._far = np.intersect1d(self.unlocated, self.unlimited)
 
     def _groups(self, rows: IntArray) -> list[tuple[IntArray, IntArray]]:
         """Split mentees into groups that share one set of reachable mentors."""
@@ -183,18 +187,22 @@ class Scanner:
         centre can reach no mentor after it (the kernels stop there).
         """
         enc = self.enc
-        found = self.located[np.asarray(hits, dtype=np.int64)]
-        if self.tree is not None and not all_limited:
-            found = np.union1d(found, self.located_unlimited)
+        at = np.asarray(hits, dtype=np.int64)
+        if self.tree is not None and not all_limited and self._unlimited_at.size:
+            # The union of two sets of positions, in order, by flags (faster than union1d).
+            flags = np.zeros(self.located.size, dtype=bool)
+            flags[at] = True
+            flags[self._unlimited_at] = True
+            at = np.flatnonzero(flags)
+        found = self.located[at]
         diff = enc.xyz_b[found] - centre
         chords = np.sqrt((diff * diff).sum(axis=1))
         order = np.argsort(chords, kind="stable")
         found, chords = found[order], chords[order]
         if not all_limited:
             # Mentors without a location come last: only mentees without a limit reach them.
-            far = np.intersect1d(self.unlocated, self.unlimited)
-            found = np.concatenate([found, far])
-            chords = np.concatenate([chords, np.full(far.size, np.inf)])
+            found = np.concatenate([found, self._far])
+            chords = np.concatenate([chords, np.full(self._far.size, np.inf)])
         return found, chords
 
     def groups(self, rows: IntArray) -> list[tuple[int, IntArray, IntArray]]:
