@@ -224,6 +224,16 @@ class Scanner:
             out.append((k, members[wanted[members]], cols))
         return out
 
+    def reach_max(self, rows: IntArray, values: IntArray) -> IntArray:
+        """For each of ``rows``: the largest of ``values`` (per mentor) over its group's reach,
+        0 when it reaches nobody."""
+        best = np.zeros(self.enc.fit_a.shape[0], dtype=np.int64)
+        for _, members, cols in self.groups(rows):
+            if cols.size:
+                best[members] = max(0, int(values[cols].max()))
+        result: IntArray = best[rows]
+        return result
+
     def scan(
         self,
         rows: IntArray,

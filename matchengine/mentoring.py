@@ -131,6 +131,11 @@ def _certified_solve(
     is_free[inst.free] = True
     rounds = 0
     warm: Warm | None = None
+    # Each mentee's value and the round at its last full scan in this solve, and the mentor
+    # prices of each round that scanned: see ``_rescan``.
+    scan_u = np.zeros(n, dtype=np.int64)
+    scan_round = np.full(n, -1, dtype=np.int64)
+    snaps: dict[int, IntArray] = {}
     while True:
         rounds += 1
         if progress is not None:
@@ -170,7 +175,9 @@ def _certified_solve(
         open_rows = np.flatnonzero(is_free & (pool.bound >= theta))
         limit = np.zeros(n, dtype=np.int64)
         limit[open_rows] = weigh(open_rows, pool.bound[open_rows]) - u[open_rows]
-        need = open_rows[limit[open_rows] > 0]
+        need = _rescan(
+            inst.scanner, open_rows[limit[open_rows] > 0], u, v, scan_u, scan_round, snaps
+        )
         if need.size:
             everyone = np.arange(n, dtype=np.int64)
             base = weigh(everyone, np.zeros(n, dtype=np.int64))
@@ -179,6 +186,9 @@ def _certified_solve(
             pool.pairs_scored += found.pairs_scored
             pool.add(found.rows, found.cols, found.fits, m)
             pool.scanned_full[need] = True
+            scan_u[need] = u[need]
+            scan_round[need] = rounds
+            snaps[rounds] = v.copy()
         reserve = ~pool.in_graph & (pool.fits >= theta)
         r_rows, r_cols = pool.rows[reserve], pool.cols[reserve]
         margin = u[r_rows] + v[r_cols] - weigh(r_rows, pool.fits[reserve])
@@ -195,6 +205,34 @@ def _certified_solve(
         # Pairs within one unit of fit of violating join too: re-solving costs more than a
         # slightly larger graph, and such pairs tend to violate in the next round.
         pool.in_graph[np.flatnonzero(reserve)[margin < NEAR]] = True
+
+
+def _rescan(
+    scanner: Scanner,
+    need: IntArray,
+    u: IntArray,
+    v: IntArray,
+    scan_u: IntArray,
+    scan_round: IntArray,
+    snaps: dict[int, IntArray],
+) -> IntArray:
+    """The mentees of ``need`` whose unscored pairs the duals (u, v) might not cover.
+
+    A full scan leaves every pair it does not return covered by that round's duals
+    (u_i + v_j >= w_ij: it returns the pairs short by less than NEAR, and skips a mentor only
+    when the mentee's bound covers it). Such a pair stays covered while u_i has not fallen and
+    no mentor the mentee can reach has become cheaper, so only the other mentees are scanned
+    again: after a small re-solve, a handful instead of every open mentee.
+    """
+    last = scan_round[need]
+    again = (last < 0) | (u[need] < scan_u[need])
+    for r in np.unique(last[~again]).tolist():
+        cheaper = snaps[r] - v
+        if (cheaper > 0).any():
+            pick = np.flatnonzero(~again & (last == r))
+            again[pick] = scanner.reach_max(need[pick], cheaper) > 0
+    result: IntArray = need[again]
+    return result
 
 
 def _check_locks(problem: MentoringProblem) -> dict[str, int]:
