@@ -20,14 +20,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from matchengine import _preload
-from matchengine.candidates import Scanner, threads
+from matchengine.candidates import Scanner
 from matchengine.constraints import pair_violations
 from matchengine.errors import ProblemError
 from matchengine.explain import describe_pairs, explain_unmatched
@@ -465,17 +464,13 @@ def solve_mentoring(
             excluded=inst.scanner.excluded,
         )
 
-    # The unmatched mentees' explanations are mostly numpy work that releases the GIL, the pair
-    # descriptions mostly Python: on two cores they overlap well.
-    with ThreadPoolExecutor(max_workers=max(1, min(2, threads()))) as workers:
-        explained = workers.submit(explain)
-        pairs = describe_pairs(
-            inst.enc,
-            np.array([c[0] for c in chosen], dtype=np.int64),
-            np.array([c[1] for c in chosen], dtype=np.int64),
-            np.array([c[2] for c in chosen], dtype=bool),
-        )
-        unmatched = explained.result()
+    unmatched = explain()
+    pairs = describe_pairs(
+        inst.enc,
+        np.array([c[0] for c in chosen], dtype=np.int64),
+        np.array([c[1] for c in chosen], dtype=np.int64),
+        np.array([c[2] for c in chosen], dtype=bool),
+    )
     free_fit = int(used_fits.sum())
     if free_fit != sum(p.fit_points for p in pairs if not p.locked):
         raise CertificateError("pair explanations do not add up to the optimised fit")
