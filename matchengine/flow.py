@@ -172,9 +172,10 @@ def auction_prices(graph: Graph) -> tuple[IntArray, IntArray] | None:
 def solve(graph: Graph, warm: Warm | None = None) -> tuple[Solution, IntArray, IntArray]:
     """The optimum on the graph and exact optimal duals (u per mentee, v per mentor).
 
-    Successive shortest paths (``_ssp``). With ``warm`` (the state after solving a graph with
-    fewer arcs and the same capacities), only mentees with a new arc their duals do not cover are
-    placed again; ``warm`` is updated in place.
+    Successive shortest paths (``_ssp``), started from the seeding auction's prices (``_seed``).
+    With ``warm`` (the state after solving a graph with fewer arcs and the same capacities), only
+    mentees with a new arc their duals do not cover are placed again, unless they are more than
+    one in ``RESEED`` (then the market is priced afresh); ``warm`` is updated in place.
     """
     n = graph.n_rows
     m = graph.capacity.size
