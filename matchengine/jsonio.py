@@ -180,22 +180,21 @@ def _valid_hours(value: object) -> bool:
 
 #: Parsed hour lists and text lists by their (already validated) content: schemes repeat a few
 #: working patterns and item lists across thousands of people, and the results are immutable.
-_HOURS_SEEN: dict[str, tuple[HourBlock, ...]] = {}
+_HOURS_SEEN: dict[tuple[tuple[int, ...], ...], tuple[HourBlock, ...]] = {}
 _TEXTS_SEEN: dict[tuple[str, ...], tuple[str, ...]] = {}
 _CACHE_LIMIT = 100_000
 
 
 def _hours(value: object, item: str) -> tuple[HourBlock, ...]:
-    # Keyed by the text form, which tells true from 1 and 1.0 from 1 (equality would not).
-    key = repr(value) if type(value) is list else ""
-    hit = _HOURS_SEEN.get(key)
-    if hit is not None:
-        return hit
     if _valid_hours(value):
-        found = {(d, s, e) for d, s, e in cast(list[list[int]], value)}
-        hit = tuple(HourBlock._make(t) for t in sorted(found))
-        if len(_HOURS_SEEN) < _CACHE_LIMIT:
-            _HOURS_SEEN[key] = hit
+        # Validated first, so the key holds only true ints: equal keys mean equal input (a key
+        # taken before would let true pass for 1, which compares equal).
+        key = tuple(map(tuple, cast(list[list[int]], value)))
+        hit = _HOURS_SEEN.get(key)
+        if hit is None:
+            hit = tuple(HourBlock._make(t) for t in sorted(set(key)))
+            if len(_HOURS_SEEN) < _CACHE_LIMIT:
+                _HOURS_SEEN[key] = hit
         return hit
     blocks = []
     for k, raw in enumerate(_list(value, item)):
