@@ -140,22 +140,26 @@ class MentoringResult:
     def matched(self) -> int:
         return len(self.pairs)
 
+    def summary(self) -> dict[str, Any]:
+        """The counts and totals of ``to_json``'s "summary", without the pairs."""
+        return {
+            "mentees": self.mentees,
+            "mentors": self.mentors,
+            "matched": self.matched,
+            "unmatched": len(self.unmatched),
+            "locked": sum(p.locked for p in self.pairs),
+            "matched_priority": self.matched_priority,
+            "total_fit": units(self.total_fit_points),
+            "min_pair_fit": None
+            if self.min_pair_fit_points is None
+            else units(self.min_pair_fit_points),
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "problem": "mentoring",
             "status": "optimal" if self.certificate.proven_optimal else "unproven",
-            "summary": {
-                "mentees": self.mentees,
-                "mentors": self.mentors,
-                "matched": self.matched,
-                "unmatched": len(self.unmatched),
-                "locked": sum(p.locked for p in self.pairs),
-                "matched_priority": self.matched_priority,
-                "total_fit": units(self.total_fit_points),
-                "min_pair_fit": None
-                if self.min_pair_fit_points is None
-                else units(self.min_pair_fit_points),
-            },
+            "summary": self.summary(),
             "certificate": self.certificate.to_json(),
             "pairs": [p.to_json() for p in self.pairs],
             "unmatched": [u.to_json() for u in self.unmatched],

@@ -555,6 +555,8 @@ def _every_pair_impossible(settings: dict[str, Any]) -> str:
 
 def named(text: str, names: Mapping[int, str]) -> str:
     """Replace the engine's person tokens with people's names."""
+    if "person-" not in text:  # most details name nobody; the check is far cheaper than a sub
+        return text
     return _TOKEN.sub(lambda m: names.get(int(m.group(1)), "someone"), text)
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from matchengine import ProblemError, solve_mentoring
 from peercircle.audit.services import audit_record
+from peercircle.lib.bulk import bulk_insert
 from peercircle.matching import adapter
 from peercircle.matching.models import MatchRun, ProposedPair, RunEdit, UnmatchedEntry
 from peercircle.notifications.services import notify
@@ -181,11 +182,12 @@ def _execute(run: MatchRun, on_progress: ProgressHook | None) -> MatchRun:
     with transaction.atomic():
         pairs = adapter.explain_pairs(result, built.names)
         unmatched = adapter.explain_unmatched(result, built)
-        ProposedPair.objects.bulk_create(
+        bulk_insert(
+            ProposedPair,
             (
                 ProposedPair(
                     organisation_id=run.organisation_id,
-                    run=run,
+                    run_id=run.pk,
                     mentee_id=p["mentee"],
                     mentor_id=p["mentor"],
                     score=p["score"],
@@ -195,22 +197,21 @@ def _execute(run: MatchRun, on_progress: ProgressHook | None) -> MatchRun:
                 )
                 for p in pairs
             ),
-            batch_size=2000,
         )
-        UnmatchedEntry.objects.bulk_create(
+        bulk_insert(
+            UnmatchedEntry,
             (
                 UnmatchedEntry(
                     organisation_id=run.organisation_id,
-                    run=run,
+                    run_id=run.pk,
                     person_id=u["person"],
                     reasons=u["reasons"],
                     changes=u["changes"],
                 )
                 for u in unmatched
             ),
-            batch_size=2000,
         )
-        summary = result.to_json()["summary"]
+        summary = result.summary()
         summary["dropped_locks"] = built.dropped_locks
         run.settings_snapshot = built.snapshot
         run.summary = summary

@@ -219,3 +219,50 @@ def test_waiting_longer_is_recorded_in_days(cast: Cast) -> None:
     built = build(cast)
     mia = next(p for p in built.problem.mentees if p.id == adapter.token(cast.mia.pk))
     assert mia.waiting_days == 40
+
+
+def test_saving_a_proposal_in_bulk_writes_exactly_what_the_orm_would(cast: Cast) -> None:
+    # Proposals are saved with peercircle.lib.bulk.bulk_insert (COPY on PostgreSQL, bulk_create
+    # on SQLite): every field, defaults included, and JSON with quotes, backslashes, tabs and
+    # accents must read back as given.
+    from peercircle.lib.bulk import bulk_insert
+
+    w = mentoring_world(cast)
+    run = services.run_start(scheme=cast.scheme, actor=cast.cora.user)
+    tricky = [{"label": 'say "hi"\\ there\tand\nbye', "detail": "Zoë – café ☕", "score": 1.25}]
+    written = bulk_insert(
+        ProposedPair,
+        [
+            ProposedPair(
+                organisation_id=cast.org.pk,
+                run_id=run.pk,
+                mentee_id=w["nia"].pk,
+                mentor_id=w["tom"].pk,
+                score=2.5,
+                distance=None,
+                explanation=tricky,
+                locked=True,
+            ),
+            ProposedPair(
+                organisation_id=cast.org.pk,
+                run_id=run.pk,
+                mentee_id=w["mia"].pk,
+                mentor_id=w["tom"].pk,
+                score=0.0,
+                distance=3.25,
+                explanation=[],
+            ),
+        ],
+    )
+    assert written == 2
+    rows = list(ProposedPair.objects.filter(run=run, mentor=w["tom"]).order_by("id"))
+    assert [(r.mentee, r.score, r.distance, r.locked) for r in rows] == [
+        (w["nia"], 2.5, None, True),
+        (w["mia"], 0.0, 3.25, False),
+    ]
+    assert rows[0].explanation == tricky and rows[1].explanation == []
+    fresh = ProposedPair()
+    for row in rows:
+        assert (row.state, row.answer, row.origin) == (fresh.state, fresh.answer, fresh.origin)
+        assert row.answer_comment == "" and row.answered_by is None and row.relationship is None
+    assert bulk_insert(UnmatchedEntry, []) == 0
