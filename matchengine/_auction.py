@@ -37,8 +37,13 @@ def auction(
     price: IntArray,
     holder: IntArray,
     mate: IntArray,
+    budget: int,
 ) -> int:
     """Forward auction with epsilon scaling, in place; returns the number of bids.
+
+    It stops where it is after ``budget`` bids, a guard against price wars on unusual inputs:
+    the exact solver finishes from whatever state the auction leaves, so stopping early costs
+    time there, never correctness.
 
     ``price`` and ``holder`` are per mentor place (mentor j's places start at ``sstart[j]``),
     ``mate`` per mentee. Each round starts from an empty assignment with the last round's prices
@@ -100,6 +105,8 @@ def auction(
             if best_slot < 0:
                 continue  # staying unmatched is as good as any place
             bids += 1
+            if bids > budget:
+                return bids
             # Never past the bidder's own value: staying unmatched must stay no better.
             price[best_slot] += min(b1 - b2 + eps, b1)
             old = holder[best_slot]
@@ -112,7 +119,11 @@ def auction(
                     pos -= size
                 queue[pos] = old
                 count += 1
-        bids += _reverse(indptr, acol, aw, rptr, rrow, rw, sstart, eps, price, holder, mate)
+        bids += _reverse(
+            indptr, acol, aw, rptr, rrow, rw, sstart, eps, price, holder, mate, budget - bids
+        )
+        if bids > budget:
+            return bids
         if eps <= eps_end:
             return bids
         # A round leaves prices up to eps above what the market will pay; lowering them all by
@@ -136,6 +147,7 @@ def _reverse(
     price: IntArray,
     holder: IntArray,
     mate: IntArray,
+    budget: int,
 ) -> int:
     """Reverse bids: every free place with a price lowers it until a mentee takes it or it is 0.
 
@@ -208,6 +220,8 @@ def _reverse(
             price[s] = new_price
             continue
         bids += 1
+        if bids > budget:
+            return bids
         old = mslot[best]
         price[s] = new_price
         holder[s] = best

@@ -238,6 +238,9 @@ def solve(graph: Graph, warm: Warm | None = None) -> tuple[Solution, IntArray, I
 #: bids than the exact solver then saves (measured at 10,000 and 50,000 mentees).
 AUCTION_FACTOR = 10
 AUCTION_END = 80
+#: Bids the auction may make per arc (and mentee) before it stops where it is; at 50,000
+#: mentees it needs about one.
+AUCTION_BUDGET = 50
 #: A re-solve prices the market afresh when more than one mentee in ``RESEED`` must be placed
 #: again.
 RESEED = 4
@@ -329,6 +332,7 @@ def _seed(
         price,
         slot_holder,
         mate,
+        AUCTION_BUDGET * (w.size + n + 1),
     )
     has_place = cap > 0
     v = np.zeros(m, dtype=np.int64)

@@ -186,6 +186,26 @@ def test_the_seeding_auction_only_changes_how_fast_the_optimum_is_reached(
 
 
 @FAST
+@given(graphs(), st.integers(1, 3), st.sampled_from([0, 1, 3]))
+def test_an_auction_stopped_by_its_budget_still_leads_to_the_optimum(
+    case: tuple[IntArray, IntArray, IntArray, IntArray, int], priority: int, budget: int
+) -> None:
+    import matchengine.flow as flow
+
+    rows, cols, w, cap, n = case
+    n = int(n)
+    big = 100_000
+    weights = (big * priority + (w * 2_741) % 90_000).astype(np.int64)
+    saved_budget, saved_end = flow.AUCTION_BUDGET, flow.AUCTION_END
+    flow.AUCTION_BUDGET, flow.AUCTION_END = budget, 1
+    try:
+        value = _check(Graph(rows, cols, weights, cap, n, big))
+    finally:
+        flow.AUCTION_BUDGET, flow.AUCTION_END = saved_budget, saved_end
+    assert value == _reference(rows, cols, weights, cap, n)
+
+
+@FAST
 @given(graphs(), st.sampled_from([1, 5, 300]))
 def test_the_auction_leaves_every_mentee_within_eps_of_its_best_place(
     case: tuple[IntArray, IntArray, IntArray, IntArray, int], eps: int
@@ -221,6 +241,7 @@ def test_the_auction_leaves_every_mentee_within_eps_of_its_best_place(
         price,
         holder,
         mate,
+        10**9,
     )
     assert (price >= 0).all()
     # A consistent assignment within the places.
