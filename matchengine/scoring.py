@@ -55,19 +55,16 @@ _ITEMS[("experience", "mentee")] = attrgetter("needs")
 _ITEMS[("experience", "mentor")] = attrgetter("experience")
 
 
-def _items(person: Person, criterion: str, role: str) -> tuple[str, ...]:
-    """The items a person brings to a criterion (mentees bring needs, mentors experience)."""
-    getter = _ITEMS.get((criterion, role))
-    if getter is None:
-        raise AssertionError(criterion)
-    return getter(person)
-
-
 def _item_getter(criterion: str, role: str) -> Callable[[Person], tuple[str, ...]]:
     getter = _ITEMS.get((criterion, role))
     if getter is None:
         raise AssertionError(criterion)
     return getter
+
+
+def _items(person: Person, criterion: str, role: str) -> tuple[str, ...]:
+    """The items a person brings to a criterion (mentees bring needs, mentors experience)."""
+    return _item_getter(criterion, role)(person)
 
 
 def _hour_matrix(people: tuple[Person, ...]) -> BoolArray:
