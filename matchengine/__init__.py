@@ -36,10 +36,6 @@ from matchengine.result import (
 )
 from matchengine.solve import Progress, solve_json
 
-from matchengine import _preload  # isort: skip
-
-_preload.start()
-
 __all__ = [
     "CRITERIA",
     "Certificate",

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from matchengine import _preload
 from matchengine.candidates import Scanner
 from matchengine.constraints import pair_violations
 from matchengine.errors import ProblemError
@@ -420,7 +419,6 @@ def solve_mentoring(
     ``progress`` is called with a stage label ("candidates", "solving", "explaining") and the
     fraction of that stage done. Raises ``ProblemError`` for locked pairs that break a rule.
     """
-    _preload.wait()
     inst = _instance(problem)
     pool = _first_pool(inst, progress)
     weigh = _full_weigh(inst)
