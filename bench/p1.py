@@ -87,9 +87,9 @@ def table(size: int, results: dict[str, dict[str, Any]]) -> str:
     lines = [
         f"### {size:,} mentees, {size // 2:,} mentors",
         "",
-        "| solver | time (s) | CPU (s) | peak memory (MB) | matched | total fit "
+        "| solver | time (s) | load (s) | CPU (s) | peak memory (MB) | matched | total fit "
         "| fit % of optimum | our speed-up (time, CPU) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in ["engine", *PEERS]:
         r = results.get(name)
@@ -97,8 +97,8 @@ def table(size: int, results: dict[str, dict[str, Any]]) -> str:
             continue
         if "error" in r:
             lines.append(
-                f"| {LABELS[name]} | - | {r.get('cpu', 0):.1f} | {r['peak_mb']:.0f} | - | - | - "
-                f"| {r['error']} |"
+                f"| {LABELS[name]} | - | - | {r.get('cpu', 0):.1f} | {r['peak_mb']:.0f} "
+                f"| - | - | - | {r['error']} |"
             )
             continue
         fit = r["fit_points"] / 1000
@@ -109,7 +109,8 @@ def table(size: int, results: dict[str, dict[str, Any]]) -> str:
             else f"{r['seconds'] / ours['seconds']:.1f}x, {r['cpu'] / ours['cpu']:.1f}x"
         )
         lines.append(
-            f"| {LABELS[name]} | {r['seconds']:.2f} | {r['cpu']:.1f} | {r['peak_mb']:.0f} "
+            f"| {LABELS[name]} | {r['seconds']:.2f} | {r.get('load_seconds', 0):.2f} "
+            f"| {r['cpu']:.1f} | {r['peak_mb']:.0f} "
             f"| {r['matched']:,} | {fit:,.1f} | {share:.2f} | {speed} |"
         )
     return "\n".join(lines)

@@ -14,7 +14,7 @@ P1, one-to-one mentoring with capacity::
 
 from matchengine.errors import ProblemError
 from matchengine.jsonio import parse_mentoring_problem
-from matchengine.mentoring import solve_mentoring
+from matchengine.mentoring import solve_mentoring, warm_up
 from matchengine.model import (
     CRITERIA,
     HardRules,
@@ -57,4 +57,5 @@ __all__ = [
     "parse_mentoring_problem",
     "solve_json",
     "solve_mentoring",
+    "warm_up",
 ]

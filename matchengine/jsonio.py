@@ -8,9 +8,13 @@ would change who gets matched without anyone noticing.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
+import msgspec
+
+from matchengine._gc import gc_paused
 from matchengine.errors import ProblemError
 from matchengine.model import (
     CRITERIA,
@@ -178,23 +182,26 @@ def _valid_hours(value: object) -> bool:
     return True
 
 
-#: Parsed hour lists and text lists by their (already validated) content: schemes repeat a few
-#: working patterns and item lists across thousands of people, and the results are immutable.
-_HOURS_SEEN: dict[tuple[tuple[int, ...], ...], tuple[HourBlock, ...]] = {}
+#: Parsed hour lists and text lists by their content: schemes repeat a few working patterns and
+#: item lists across thousands of people, and the results are immutable.
+_HOURS_SEEN: dict[str, tuple[HourBlock, ...]] = {}
 _TEXTS_SEEN: dict[tuple[str, ...], tuple[str, ...]] = {}
 _CACHE_LIMIT = 100_000
 
 
 def _hours(value: object, item: str) -> tuple[HourBlock, ...]:
+    # Keyed by the list's text, not its values: ``True`` and ``1.0`` equal ``1`` as values but
+    # print differently, so a hit always means input of the same types, already validated.
+    key = str(value) if type(value) is list else None
+    hit = None if key is None else _HOURS_SEEN.get(key)
+    if hit is not None:
+        return hit
     if _valid_hours(value):
-        # Validated first, so the key holds only true ints: equal keys mean equal input (a key
-        # taken before would let true pass for 1, which compares equal).
-        key = tuple(map(tuple, cast(list[list[int]], value)))
-        hit = _HOURS_SEEN.get(key)
-        if hit is None:
-            hit = tuple(HourBlock._make(t) for t in sorted(set(key)))
-            if len(_HOURS_SEEN) < _CACHE_LIMIT:
-                _HOURS_SEEN[key] = hit
+        hit = tuple(
+            HourBlock._make(t) for t in sorted(set(map(tuple, cast(list[list[int]], value))))
+        )
+        if key is not None and len(_HOURS_SEEN) < _CACHE_LIMIT:
+            _HOURS_SEEN[key] = hit
         return hit
     blocks = []
     for k, raw in enumerate(_list(value, item)):
@@ -293,8 +300,133 @@ def _count(data: Mapping[str, Any], field: str, default: int, where: str) -> int
     return number
 
 
+# The people lists are most of a problem. They are read twice over if need be: first by
+# msgspec, which checks types, ranges and unknown keys in C; anything it refuses, or that the
+# checks after it find doubtful, is read again by ``_person``, which names the item and the
+# problem (or accepts what msgspec is stricter about, such as a capacity of 2.0). Both readers
+# give the same people for the same input (tested).
+_Text = Annotated[str, msgspec.Meta(min_length=1)]
+_Texts = tuple[_Text, ...]
+_Count = Annotated[int, msgspec.Meta(ge=0)]
+_Hour = Annotated[int, msgspec.Meta(ge=0, le=24)]
+_Day = Annotated[int, msgspec.Meta(ge=0, le=6)]
+
+
+class _LocationIn(msgspec.Struct, forbid_unknown_fields=True):
+    lat: Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
+    lon: Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
+
+
+class _PersonIn(msgspec.Struct, forbid_unknown_fields=True):
+    id: _Text
+    languages: _Texts = ()
+    culture: _Texts = ()
+    gender: _Text | None = None
+    gender_preference: _Texts | None = None
+    work_types: _Texts = ()
+    experience: _Texts = ()
+    needs: _Texts = ()
+    background: _Texts = ()
+    location: _LocationIn | None = None
+    travel_limit: Annotated[float, msgspec.Meta(ge=0.0, le=sys.float_info.max)] | None = None
+    hours: tuple[tuple[_Day, _Hour, _Hour], ...] = ()
+    personality: _Text | None = None
+    learning_style: _Text | None = None
+    probation: bool = False
+
+
+class _MenteeIn(_PersonIn, forbid_unknown_fields=True):
+    waiting_days: _Count = 0
+
+
+class _MentorIn(_PersonIn, forbid_unknown_fields=True):
+    capacity: _Count = 2
+
+
+#: Hours already read, by their tuple of (day, start, end): msgspec has checked every entry is
+#: a true int in range, so equal keys mean equal input.
+_HOUR_TUPLES_SEEN: dict[tuple[tuple[int, int, int], ...], tuple[HourBlock, ...]] = {}
+
+
+class _Doubtful(Exception):
+    """Something the fast reader leaves to ``_person`` to name."""
+
+
+def _fast_texts(value: tuple[str, ...]) -> tuple[str, ...]:
+    hit = _TEXTS_SEEN.get(value)
+    if hit is None:
+        if not all(v.strip() for v in value):
+            raise _Doubtful
+        hit = tuple(sorted(set(value)))
+        if len(_TEXTS_SEEN) < _CACHE_LIMIT:
+            _TEXTS_SEEN[value] = hit
+    return hit
+
+
+def _fast_hours(value: tuple[tuple[int, int, int], ...]) -> tuple[HourBlock, ...]:
+    hit = _HOUR_TUPLES_SEEN.get(value)
+    if hit is None:
+        if not all(start < end for _, start, end in value):
+            raise _Doubtful
+        hit = tuple(HourBlock._make(t) for t in sorted(set(value)))
+        if len(_HOUR_TUPLES_SEEN) < _CACHE_LIMIT:
+            _HOUR_TUPLES_SEEN[value] = hit
+    return hit
+
+
+def _fast_people(value: object, role: str) -> list[Person] | None:
+    """The people of a valid list, read by msgspec; None if anything needs a closer look."""
+    texts = _TEXTS_SEEN.get
+    hours = _HOUR_TUPLES_SEEN.get
+    mentee = role == "mentee"
+    new = object.__new__
+    people = []
+    try:
+        raw: Sequence[_PersonIn] = (
+            msgspec.convert(value, list[_MenteeIn])
+            if mentee
+            else msgspec.convert(value, list[_MentorIn])
+        )
+        for p in raw:
+            loc = p.location
+            pref = p.gender_preference
+            if not p.id.strip():
+                raise _Doubtful
+            for text in (p.gender, p.personality, p.learning_style):
+                if text is not None and not text.strip():
+                    raise _Doubtful
+            person = new(Person)
+            # Set as unpickling does: a frozen dataclass's __init__ costs five times as much,
+            # and every field is given here, already checked.
+            person.__dict__.update(
+                id=p.id,
+                languages=texts(p.languages) or _fast_texts(p.languages),
+                culture=texts(p.culture) or _fast_texts(p.culture),
+                gender=p.gender,
+                gender_preference=None if pref is None else (texts(pref) or _fast_texts(pref)),
+                work_types=texts(p.work_types) or _fast_texts(p.work_types),
+                experience=texts(p.experience) or _fast_texts(p.experience),
+                needs=texts(p.needs) or _fast_texts(p.needs),
+                background=texts(p.background) or _fast_texts(p.background),
+                location=None if loc is None else Location(loc.lat, loc.lon),
+                travel_limit=p.travel_limit,
+                hours=hours(p.hours) or _fast_hours(p.hours),
+                personality=p.personality,
+                learning_style=p.learning_style,
+                probation=p.probation,
+                capacity=2 if mentee else cast(_MentorIn, p).capacity,
+                waiting_days=cast(_MenteeIn, p).waiting_days if mentee else 0,
+            )
+            people.append(person)
+    except (msgspec.ValidationError, _Doubtful):
+        return None
+    return people
+
+
 def _people(value: object, item: str, role: str) -> tuple[Person, ...]:
-    people = [_person(raw, f"{item}[{k}]", role) for k, raw in enumerate(_list(value, item))]
+    people = _fast_people(value, role)
+    if people is None:
+        people = [_person(raw, f"{item}[{k}]", role) for k, raw in enumerate(_list(value, item))]
     seen: set[str] = set()
     for person in people:
         if person.id in seen:
@@ -369,6 +501,7 @@ def _pairs(
     return tuple(sorted(set(pairs), key=lambda p: (p.mentee, p.mentor, p.note)))
 
 
+@gc_paused
 def parse_mentoring_problem(data: Mapping[str, Any]) -> MentoringProblem:
     """Build a ``MentoringProblem`` from the JSON format in docs/matching.md.
 
