@@ -11,12 +11,11 @@ this mentee, leaves everyone else's best matching available.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from operator import attrgetter
 
 import numpy as np
+import numpy.typing as npt
 
 from matchengine import _scan
 from matchengine._jit import HAVE_JIT
@@ -25,6 +24,7 @@ from matchengine.geo import EARTH_RADIUS, chord2_of_distance, great_circle_from_
 from matchengine.model import CRITERIA, POINTS_PER_UNIT, Person
 from matchengine.result import Change, CriterionScore, ProposedPair, UnmatchedMentee
 from matchengine.scoring import (
+    F64,
     NO_GENDER,
     BoolArray,
     Encoding,
@@ -34,6 +34,7 @@ from matchengine.scoring import (
 )
 
 _CHUNK = 64
+ObjectArray = npt.NDArray[np.object_]
 
 
 def _shared(a: tuple[str, ...], b: tuple[str, ...]) -> list[str]:
@@ -95,110 +96,120 @@ def describe_pairs(
         chord2[both] = dx * dx + dy * dy + dz * dz
     points["distance"] = np.where(both, distance_points(enc, chord2), 0)
     miles = great_circle_from_chord2(chord2, problem.distance_unit)
-    unit = problem.distance_unit
-    # Plain lists and cached texts: the same profiles meet again and again in a large scheme.
-    table = [(c, points[c].tolist(), _shared_codes(enc, c, rows, cols)) for c in CRITERIA]
-    miles_list = miles.tolist()
-    both_list = both.tolist()
-    locked_list = locked.tolist()
-    # One lookup per pair and criterion: the score object for (criterion, detail key, points).
-    seen: dict[tuple[object, ...], CriterionScore] = {}
-    with _bulk():
-        out = []
-        for k, (row, col) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
-            mentee, mentor = problem.mentees[row], problem.mentors[col]
-            distance = miles_list[k] if both_list[k] else None
-            scores = []
-            total = 0
-            for c, pts, codes in table:
-                value = pts[k]
-                if value <= 0:
-                    continue
-                if c == "distance":
-                    key: tuple[object, ...] = (c, value, f"{distance:.1f}")
-                elif codes is not None:
-                    key = (c, value, codes[k])
-                else:
-                    key = (c, value, *_detail_key(c, mentee, mentor))
-                score = seen.get(key)
-                if score is None:
-                    detail = _detail(c, mentee, mentor, distance, unit)
-                    score = seen[key] = CriterionScore(c, value, detail)
-                scores.append(score)
-                total += value
-            out.append(
-                ProposedPair(
-                    mentee.id, mentor.id, bool(locked_list[k]), total, tuple(scores), distance
-                )
+    # One score object per distinct (criterion, points, detail), shared by every pair it
+    # describes: a large scheme has few distinct profiles, so few texts are written.
+    table = np.full((rows.size, len(CRITERIA)), None, dtype=object)
+    total = np.zeros(rows.size, dtype=np.int64)
+    for at, criterion in enumerate(CRITERIA):
+        values = points.get(criterion)
+        if values is None:
+            continue
+        total += values
+        scored = np.flatnonzero(values > 0)
+        if scored.size:
+            table[scored, at] = _scores(
+                enc, criterion, values[scored], rows[scored], cols[scored], miles[scored]
             )
+    distance = np.where(both, miles, np.nan).tolist()
+    return [
+        ProposedPair(
+            problem.mentees[row].id,
+            problem.mentors[col].id,
+            is_locked,
+            fit,
+            tuple(filter(None, scores)),
+            None if math.isnan(d) else d,
+        )
+        for row, col, is_locked, fit, scores, d in zip(
+            rows.tolist(),
+            cols.tolist(),
+            locked.tolist(),
+            total.tolist(),
+            table.tolist(),
+            distance,
+            strict=True,
+        )
+    ]
+
+
+def _scores(
+    enc: Encoding,
+    criterion: str,
+    values: IntArray,
+    rows: IntArray,
+    cols: IntArray,
+    miles: F64,
+) -> ObjectArray:
+    """The score object of each of these pairs (all with points) for one criterion."""
+    problem = enc.problem
+    mentees, mentors, unit = problem.mentees, problem.mentors, problem.distance_unit
+    out: ObjectArray = np.empty(rows.size, dtype=object)
+    if criterion == "distance":
+        # Nearly every pair is a different distance apart: one score each, same texts shared.
+        seen: dict[tuple[int, str], CriterionScore] = {}
+        for k, (value, d) in enumerate(zip(values.tolist(), miles.tolist(), strict=True)):
+            key = (value, f"{d:.1f}")
+            score = seen.get(key)
+            if score is None:
+                score = seen[key] = CriterionScore(criterion, value, f"{key[1]} {unit} apart")
+            out[k] = score
+        return out
+    codes = _detail_codes(enc, criterion, rows, cols)
+    # Pairs grouped by (points, code): sorted, then numbered by where the key changes.
+    order = np.lexsort((codes, values))
+    change = np.r_[True, (np.diff(values[order]) != 0) | (np.diff(codes[order]) != 0)]
+    first = order[change]
+    inverse = np.empty(rows.size, dtype=np.int64)
+    inverse[order] = np.cumsum(change) - 1
+    distinct: ObjectArray = np.empty(first.size, dtype=object)
+    for u, k in enumerate(first.tolist()):
+        mentee, mentor = mentees[int(rows[k])], mentors[int(cols[k])]
+        detail = _detail(criterion, mentee, mentor, None, unit)
+        distinct[u] = CriterionScore(criterion, int(values[k]), detail)
+    out[:] = distinct[inverse]
     return out
-
-
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small acyclic objects.
-
-    Tens of thousands of new objects would otherwise trigger full collections of everything the
-    problem holds, for nothing: none of them can form a cycle.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 #: Criteria whose detail is the list of items both sides have (or, for hours, how many).
 _SET_CRITERIA = ("language", "culture", "work_types", "experience", "background", "hours")
 
 
-def _shared_codes(
-    enc: Encoding, criterion: str, rows: IntArray, cols: IntArray
-) -> list[int] | None:
-    """Per pair, a number that determines the criterion's detail text, or None to use the people.
+def _detail_codes(enc: Encoding, criterion: str, rows: IntArray, cols: IntArray) -> IntArray:
+    """Per pair, a number that determines the criterion's detail text (equal number, equal text).
 
     A set criterion's detail depends only on the items both have (and, for hours, the mentee's
-    count), which the encoding holds as flags; one exact integer per pair is far cheaper to
-    look up than the people's tuples. Only for vocabularies that fit in 62 bits.
+    count), which the encoding holds as flags; the others on a field or two of the people.
     """
-    if criterion not in _SET_CRITERIA:
-        return None
-    lo, hi = enc.columns[criterion]
-    if hi - lo > 62:
-        return None
-    mine = enc.fit_a[rows, lo:hi] > 0
-    shared = mine & (enc.fit_b[cols, lo:hi] > 0)
-    if criterion == "hours":
-        # Each of the mentee's hours carries points when the criterion scores at all.
-        codes: IntArray = shared.sum(axis=1) * 256 + mine.sum(axis=1)
-    else:
-        codes = (shared.astype(np.int64) << np.arange(hi - lo, dtype=np.int64)).sum(axis=1)
-    return [int(x) for x in codes.tolist()]
-
-
-def _detail_key(criterion: str, mentee: Person, mentor: Person) -> tuple[object, ...]:
-    """What ``_detail`` reads for a criterion other than distance."""
-    if criterion == "language":
-        return (mentee.languages, mentor.languages)
-    if criterion == "culture":
-        return (mentee.culture, mentor.culture)
-    if criterion == "gender":
-        return (mentee.gender_preference,)
-    if criterion == "work_types":
-        return (mentee.work_types, mentor.work_types)
-    if criterion == "experience":
-        return (mentee.needs, mentor.experience)
-    if criterion == "hours":
-        return (mentee.hours, mentor.hours)
+    if criterion in _SET_CRITERIA:
+        lo, hi = enc.columns[criterion]
+        mine = enc.fit_a[rows, lo:hi] > 0
+        shared = mine & (enc.fit_b[cols, lo:hi] > 0)
+        if criterion == "hours":
+            codes: IntArray = shared.sum(axis=1) * (hi - lo + 1) + mine.sum(axis=1)
+            return codes
+        # The shared items as bits: one word when they fit, else numbered by their bytes.
+        if hi - lo <= 62:
+            codes = (shared.astype(np.int64) << np.arange(hi - lo, dtype=np.int64)).sum(axis=1)
+            return codes
+        packed = np.packbits(shared, axis=1)
+        number: dict[bytes, int] = {}
+        return np.array(
+            [number.setdefault(row.tobytes(), len(number)) for row in packed], dtype=np.int64
+        )
+    # The others read a field of the mentee (and, for personality, of the mentor): number the
+    # values met.
+    mentees, mentors = enc.problem.mentees, enc.problem.mentors
+    seen: dict[object, int] = {}
     if criterion == "personality":
-        return (mentee.personality, mentor.personality)
-    if criterion == "learning_style":
-        return (mentee.learning_style,)
-    if criterion == "background":
-        return (mentee.background, mentor.background)
-    raise AssertionError(criterion)
+        own = [seen.setdefault(mentees[r].personality, len(seen)) for r in rows.tolist()]
+        their = [seen.setdefault(mentors[c].personality, len(seen)) for c in cols.tolist()]
+        codes = np.array(own, dtype=np.int64) * (len(seen) + 1) + np.array(their, dtype=np.int64)
+        return codes
+    field = {"gender": "gender_preference", "learning_style": "learning_style"}[criterion]
+    read = attrgetter(field)
+    return np.array(
+        [seen.setdefault(read(mentees[r]), len(seen)) for r in rows.tolist()], dtype=np.int64
+    )
 
 
 _GENDER_CACHE: dict[int, tuple[Encoding, dict[str, BoolArray]]] = {}

@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 
 from matchengine import parse_mentoring_problem, solve_mentoring
+from matchengine.explain import _detail
 from matchengine.geo import distance
-from matchengine.tests.mentoring_cases import problems
+from matchengine.tests.mentoring_cases import problems, reference_fit
 
 SLOW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -161,3 +162,65 @@ def test_the_compiled_distance_facts_are_the_numpy_ones_bit_for_bit(data: dict[s
         explain.COMPILED_FACTS = saved
     assert np.array_equal(compiled.chord2, plain.chord2)
     assert np.array_equal(compiled.fit, plain.fit)
+
+
+def _check_pair_details(problem: Any) -> int:
+    """Every pair's criteria are its own: points from the rules, details from its two people."""
+    result = solve_mentoring(problem)
+    mentees = {p.id: p for p in problem.mentees}
+    mentors = {p.id: p for p in problem.mentors}
+    checked = 0
+    for pair in result.pairs:
+        mentee, mentor = mentees[pair.mentee], mentors[pair.mentor]
+        expected = reference_fit(problem, mentee, mentor)
+        got = {c.criterion: c.points for c in pair.criteria}
+        assert got == {c: p for c, p in expected.items() if p > 0}
+        for score in pair.criteria:
+            d = pair.distance
+            assert score.detail == _detail(
+                score.criterion, mentee, mentor, d, problem.distance_unit
+            )
+            checked += 1
+    return checked
+
+
+@SLOW
+@given(problems(max_mentees=10, max_mentors=6))
+def test_each_pair_is_described_by_its_own_people(data: dict[str, Any]) -> None:
+    _check_pair_details(parse_mentoring_problem(data))
+
+
+def test_pairs_sharing_different_items_of_a_large_vocabulary_get_their_own_details() -> None:
+    # 70 languages: more than one 64-bit word of flags per pair.
+    words = [f"lang{k:02d}" for k in range(70)]
+    mentees = [
+        {"id": f"e{k}", "languages": [words[k], words[(k + 1) % 70], words[(k + 40) % 70]]}
+        for k in range(70)
+    ]
+    mentors = [
+        {"id": f"m{k}", "languages": [words[k], words[(k + 40) % 70]], "capacity": 1}
+        for k in range(70)
+    ]
+    problem = parse_mentoring_problem({"mentees": mentees, "mentors": mentors})
+    assert _check_pair_details(problem) >= 70
+    result = solve_mentoring(problem)
+    assert len({c.detail for p in result.pairs for c in p.criteria}) > 1
+
+
+def test_a_matching_and_a_compatible_personality_are_told_apart() -> None:
+    data = {
+        "compatible_personalities": [["calm", "lively"]],
+        "mentees": [
+            {"id": "ann", "personality": "calm", "learning_style": "doing"},
+            {"id": "bob", "personality": "lively", "learning_style": "reading"},
+        ],
+        "mentors": [
+            {"id": "cat", "personality": "calm", "learning_style": "doing", "capacity": 1},
+            {"id": "dan", "personality": "calm", "learning_style": "reading", "capacity": 1},
+        ],
+    }
+    problem = parse_mentoring_problem(data)
+    assert _check_pair_details(problem) >= 4
+    details = {c.detail for p in solve_mentoring(problem).pairs for c in p.criteria}
+    assert "both calm" in details
+    assert "compatible personalities: lively and calm" in details
