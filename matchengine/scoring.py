@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 
 from matchengine.geo import chord2_of_distance, great_circle_from_chord2, unit_vector
-from matchengine.model import CRITERIA, POINTS_PER_UNIT, HourBlock, MentoringProblem, Person
+from matchengine.model import CRITERIA, POINTS_PER_UNIT, MentoringProblem, Person
 
 IntArray = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -69,13 +68,26 @@ def _items(person: Person, criterion: str, role: str) -> tuple[str, ...]:
 
 def _hour_matrix(people: tuple[Person, ...]) -> BoolArray:
     """Each person's weekly working hours as 168 flags (Monday 0-1h is column 0)."""
-    out = np.zeros((len(people), 168), dtype=bool)
-    for hours, rows_list in _rows_by([p.hours for p in people]).items():
-        flags = np.zeros(168, dtype=bool)
-        for block in cast(tuple[HourBlock, ...], hours):
-            flags[block.day * 24 + block.start : block.day * 24 + block.end] = True
-        out[np.array(rows_list)] = flags
+    codes, firsts = _grouped([p.hours for p in people])
+    flags = np.zeros((len(firsts), 168), dtype=bool)
+    for u, row in enumerate(firsts):
+        for block in people[row].hours:
+            flags[u, block.day * 24 + block.start : block.day * 24 + block.end] = True
+    out: BoolArray = flags[codes]
     return out
+
+
+def _grouped(keys: list[object]) -> tuple[IntArray, list[int]]:
+    """Each key's number (in first-seen order) and the first row of each number.
+
+    People share a few profiles: a row's encoding is worked out once per distinct key and then
+    copied to every row by one numpy index.
+    """
+    number: dict[object, int] = {}
+    numbered = number.setdefault
+    codes = np.array([numbered(key, len(number)) for key in keys], dtype=np.int64)
+    firsts: list[int] = np.unique(codes, return_index=True)[1].tolist()
+    return codes, firsts
 
 
 @dataclass(frozen=True)
@@ -120,18 +132,6 @@ def _vocab(problem: MentoringProblem, criterion: str) -> tuple[str, ...]:
     if criterion == "personality":
         items.update(a for pair in problem.compatible_personalities for a in pair)
     return tuple(sorted(items))
-
-
-def _rows_by(keys: list[object]) -> dict[object, list[int]]:
-    """Row numbers grouped by key, in first-seen order (people share a few profiles)."""
-    out: dict[object, list[int]] = {}
-    for row, key in enumerate(keys):
-        bucket = out.get(key)
-        if bucket is None:
-            out[key] = [row]
-        else:
-            bucket.append(row)
-    return out
 
 
 def _mentee_key(criterion: str) -> Callable[[Person], object]:
@@ -193,23 +193,22 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
                 fit_a[:, lo:hi] = hours_a[:, used_hours] * each[:, None].astype(np.float32)
             continue
         index = {item: offset + k for k, item in enumerate(vocab[criterion])}
+        lo, hi = columns[criterion]
         if weight > 0:
-            key_of = _mentee_key(criterion)
-            groups = _rows_by([key_of(p) for p in mentees])
-            for rows_list in groups.values():
-                person = mentees[rows_list[0]]
-                points = _mentee_points(person, criterion, weight, index, problem)
-                if points:
-                    cols_of = np.array(list(points), dtype=np.int64)
-                    values = np.array(list(points.values()), dtype=np.float32)
-                    fit_a[np.ix_(np.array(rows_list), cols_of)] = values[None, :]
+            codes, firsts = _grouped(list(map(_mentee_key(criterion), mentees)))
+            block = np.zeros((len(firsts), hi - lo), dtype=np.float32)
+            for u, row in enumerate(firsts):
+                points = _mentee_points(mentees[row], criterion, weight, index, problem)
+                for col, value in points.items():
+                    block[u, col - lo] = value
+            fit_a[:, lo:hi] = block[codes]
         of_mentor = _item_getter(criterion, "mentor")
-        b_groups = _rows_by([of_mentor(p) for p in mentors])
-        for key, rows_list in b_groups.items():
-            items_of = cast(tuple[str, ...], key)
-            if items_of:
-                cols_of = np.array([index[item] for item in items_of], dtype=np.int64)
-                fit_b[np.ix_(np.array(rows_list), cols_of)] = 1.0
+        codes, firsts = _grouped(list(map(of_mentor, mentors)))
+        block = np.zeros((len(firsts), hi - lo), dtype=np.float32)
+        for u, row in enumerate(firsts):
+            for item in of_mentor(mentors[row]):
+                block[u, index[item] - lo] = 1.0
+        fit_b[:, lo:hi] = block[codes]
 
     genders = vocab["gender"]
     g_index = {g: k for k, g in enumerate(genders)}
@@ -217,8 +216,10 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
     hard_gender = problem.hard.gender_preference
 
     def gender_rows(people: tuple[Person, ...], mentee_side: bool) -> F32:
-        rows = np.zeros((len(people), 2 * ng), dtype=np.float32)
-        for r, person in enumerate(people):
+        codes, firsts = _grouped([(p.gender, p.gender_preference) for p in people])
+        rows = np.zeros((len(firsts), 2 * ng), dtype=np.float32)
+        for u, r in enumerate(firsts):
+            person = people[r]
             own = g_index.get(person.gender or NO_GENDER, g_index[NO_GENDER])
             refused = (
                 []
@@ -228,35 +229,46 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
             # Mentee rows are [refused, own]; mentor rows [own, refused], so the product counts
             # the genders either side refuses: zero means the pair is allowed.
             own_col, refused_off = (ng + own, 0) if mentee_side else (own, ng)
-            rows[r, own_col] = 1.0
+            rows[u, own_col] = 1.0
             for k in refused:
-                rows[r, refused_off + k] = 1.0
-        return rows
+                rows[u, refused_off + k] = 1.0
+        out: F32 = rows[codes]
+        return out
 
     languages = sorted({lang for p in mentees + mentors for lang in p.languages})
     l_index = {lang: k for k, lang in enumerate(languages)}
 
     def language_rows(people: tuple[Person, ...]) -> F32:
-        rows = np.zeros((len(people), len(languages)), dtype=np.float32)
-        for r, person in enumerate(people):
-            for lang in person.languages:
-                rows[r, l_index[lang]] = 1.0
-        return rows
+        codes, firsts = _grouped([p.languages for p in people])
+        rows = np.zeros((len(firsts), len(languages)), dtype=np.float32)
+        for u, r in enumerate(firsts):
+            for lang in people[r].languages:
+                rows[u, l_index[lang]] = 1.0
+        out: F32 = rows[codes]
+        return out
 
     unit = problem.distance_unit
 
+    limit_chord2: dict[float, float] = {}
+
     def geo_rows(people: tuple[Person, ...]) -> tuple[F64, BoolArray, F64, BoolArray]:
+        located = np.array([p.location is not None for p in people], dtype=bool)
         xyz = np.zeros((len(people), 3))
-        located = np.zeros(len(people), dtype=bool)
+        if located.any():
+            # Scalar math, person by person: the same bits as ``geo.unit_vector`` elsewhere.
+            xyz[located] = [unit_vector(p.location) for p in people if p.location is not None]
+        limits = [p.travel_limit for p in people]
+        has_limit = np.array([x is not None for x in limits], dtype=bool)
+        if not problem.hard.travel_limit:
+            has_limit[:] = False
         limit2 = np.full(len(people), np.inf)
-        has_limit = np.zeros(len(people), dtype=bool)
-        for r, person in enumerate(people):
-            if person.location is not None:
-                xyz[r] = unit_vector(person.location)
-                located[r] = True
-            if person.travel_limit is not None and problem.hard.travel_limit:
-                limit2[r] = chord2_of_distance(person.travel_limit, unit)
-                has_limit[r] = True
+        if has_limit.any():
+            # Schemes use a few travel limits: each converted once.
+            limit2[has_limit] = [
+                limit_chord2.get(x) or limit_chord2.setdefault(x, chord2_of_distance(x, unit))
+                for x in limits
+                if x is not None
+            ]
         return xyz, located, limit2, has_limit
 
     xyz_a, located_a, limit2_a, has_limit_a = geo_rows(mentees)
