@@ -38,6 +38,7 @@ def auction(
     holder: IntArray,
     mate: IntArray,
     budget: int,
+    keep: bool,
 ) -> int:
     """Forward auction with epsilon scaling, in place; returns the number of bids.
 
@@ -49,18 +50,22 @@ def auction(
     ``mate`` per mentee. Each round starts from an empty assignment with the last round's prices
     and ends when every mentee holds a place or prefers none: then each holds a place worth at
     least its best option less ``eps``. Mentees are served first in, first out, from index
-    order, so the result depends only on the input.
+    order, so the result depends only on the input. With ``keep``, the first round keeps the
+    assignment it is given (every holder within ``eps`` of its best option) and only the
+    mentees without a place bid: a warm start after new pairs were added.
     """
     n = indptr.size - 1
     queue = np.empty(n + 1, dtype=np.int64)
     bids = 0
     eps = max(eps_start, eps_end)
     while True:
-        holder[:] = -1
-        mate[:] = -1
+        if not keep:
+            holder[:] = -1
+            mate[:] = -1
+        keep = False
         tail = 0
         for i in range(n):
-            if indptr[i + 1] > indptr[i]:
+            if indptr[i + 1] > indptr[i] and mate[i] < 0:
                 queue[tail] = i
                 tail += 1
         head = 0

@@ -84,6 +84,11 @@ class Warm:
     fresh: bool = True
     pa: IntArray | None = None
     pb: IntArray | None = None
+    #: The last auction on this market, if any: prices and holders per mentor place, mentor
+    #: per mentee. The next fresh seeding continues from it (``_seed``).
+    slot_price: IntArray | None = None
+    slot_holder: IntArray | None = None
+    auction_mate: IntArray | None = None
 
     @classmethod
     def empty(cls, n: int, capacity: IntArray) -> Warm:
@@ -150,13 +155,16 @@ def _equal_priorities(w: IntArray, big: int) -> bool:
     return bool(level.size) and bool((level == level[0]).all())
 
 
-def auction_prices(graph: Graph) -> tuple[IntArray, IntArray] | None:
+def auction_prices(graph: Graph, warm: Warm | None = None) -> tuple[IntArray, IntArray] | None:
     """Near-optimal duals (u, v) from the seeding auction alone, without the exact solve.
 
     Good enough to find which left-out pairs the exact duals will probably not cover, at a
     fraction of an exact solve; ``None`` when the auction does not apply (unequal priorities).
+    Given ``warm`` (empty), the auction's prices stay there for the first ``solve``, which then
+    starts from them.
     """
-    warm = Warm.empty(graph.n_rows, graph.capacity)
+    if warm is None:
+        warm = Warm.empty(graph.n_rows, graph.capacity)
     work = _prepare(graph, warm)
     if not _equal_priorities(work.w, graph.big):
         return None
@@ -309,14 +317,40 @@ def _seed(
     if not _equal_priorities(w, big):
         # Unequal priorities: every mentee is placed from zero prices.
         return everyone
-    # Equal priorities: mentors some left-out mentee could take are worth about one priority
-    # unit in the optimum; the auction starts them there and works out the fits.
-    contested = _short_mentors(indptr, cols, cap, warm.sstart)
     unit = big * int(w[0] // big)
-    price = np.repeat(np.where(contested, unit, 0), cap).astype(np.int64)
-    slot_holder = np.full(price.size, -1, dtype=np.int64)
-    mate = np.full(n, -1, dtype=np.int64)
-    top = int((w - unit).max())
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    has_place = cap > 0
+    price, slot_holder, mate = warm.slot_price, warm.slot_holder, warm.auction_mate
+    if price is not None and slot_holder is not None and mate is not None:
+        # The same market auctioned before on fewer pairs: its assignment still holds for every
+        # mentee no new pair tempts by more than the finest step, so only those bid again.
+        # New pairs can change which mentors are contested: their prices move by a priority
+        # unit, which the finest step would take a price war to cover.
+        contested = np.repeat(_short_mentors(indptr, cols, cap, warm.sstart), cap)
+        price -= np.where(price >= unit, unit, 0)
+        price += np.where(contested, unit, 0)
+        cheapest = np.zeros(m, dtype=np.int64)
+        if price.size:
+            cheapest[has_place] = np.minimum.reduceat(price, warm.sstart[:-1][has_place])
+        best = _segment_max(w - cheapest[cols], rows, n, 0)
+        slot_of = np.full(n, -1, dtype=np.int64)
+        held = np.flatnonzero(slot_holder >= 0)
+        slot_of[slot_holder[held]] = held
+        own = np.zeros(n, dtype=np.int64)
+        mine = (mate[rows] == cols) & (slot_of[rows] >= 0)
+        own[rows[mine]] = w[mine] - price[slot_of[rows[mine]]]
+        tempted = np.flatnonzero((mate >= 0) & (best > own + AUCTION_END))
+        slot_holder[slot_of[tempted]] = -1
+        mate[tempted] = -1
+        eps_start, keep = AUCTION_END, True
+    else:
+        # Mentors some left-out mentee could take are worth about one priority unit in the
+        # optimum; the auction starts them there and works out the fits.
+        contested = _short_mentors(indptr, cols, cap, warm.sstart)
+        price = np.repeat(np.where(contested, unit, 0), cap).astype(np.int64)
+        eps_start, keep = max(1, int((w - unit).max()) // 4), False
+        slot_holder = np.full(price.size, -1, dtype=np.int64)
+        mate = np.full(n, -1, dtype=np.int64)
     auction(
         indptr,
         cols,
@@ -326,21 +360,21 @@ def _seed(
         rrow,
         rw,
         warm.sstart,
-        max(1, top // 4),
+        eps_start,
         AUCTION_FACTOR,
         AUCTION_END,
         price,
         slot_holder,
         mate,
         AUCTION_BUDGET * (w.size + n + 1),
+        keep,
     )
-    has_place = cap > 0
+    warm.slot_price, warm.slot_holder, warm.auction_mate = price, slot_holder, mate.copy()
     v = np.zeros(m, dtype=np.int64)
     if price.size:
         v[has_place] = np.minimum.reduceat(price, warm.sstart[:-1][has_place])
     # An optimum charges nothing for a free place.
     v[np.bincount(mate[mate >= 0], minlength=m) < cap] = 0
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     gain = w - v[cols]
     u = np.zeros(n, dtype=np.int64)
     np.maximum.at(u, rows, gain)

@@ -154,7 +154,9 @@ def _certified_solve(
         )
         guess = None
         if rounds == 1 and PRICE_FIRST:
-            guess = auction_prices(graph)
+            # The auction's prices stay in ``warm``: the first exact solve starts from them.
+            warm = Warm.empty(n, inst.capacity)
+            guess = auction_prices(graph, warm)
         sol: Solution | None = None
         if guess is not None:
             # A pricing round: the auction's duals find most of the pairs the first candidate

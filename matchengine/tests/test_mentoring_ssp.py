@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matchengine.flow import Graph, Warm, check_duals, solve
+from matchengine.flow import Graph, Warm, auction_prices, check_duals, solve
 from matchengine.scoring import IntArray
 
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -142,6 +142,27 @@ def test_equal_priorities_start_contested_mentors_at_a_price_and_stay_exact(
 
 
 @FAST
+@given(graphs(), st.integers(1, 3), st.integers(0, 2))
+def test_a_solve_continuing_an_earlier_pricing_auction_stays_exact(
+    case: tuple[IntArray, IntArray, IntArray, IntArray, int], priority: int, skip: int
+) -> None:
+    # The pricing round (flow.auction_prices) leaves its auction in ``warm``; the first exact
+    # solve on a larger graph continues it (new pairs re-price contested mentors, tempted
+    # mentees bid again) before shortest paths finish the job.
+    rows, cols, w, cap, n = case
+    n = int(n)
+    big = 1000
+    weights = (big * priority + w % big).astype(np.int64)
+    keep = (rows * 7 + cols * 5) % 3 != skip
+    warm = Warm.empty(n, cap)
+    priced = auction_prices(Graph(rows[keep], cols[keep], weights[keep], cap, n, big), warm)
+    if rows[keep].size:
+        assert priced is not None and warm.slot_price is not None
+    full = Graph(rows, cols, weights, cap, n, big)
+    assert _check(full, warm) == _reference(rows, cols, weights, cap, n)
+
+
+@FAST
 @given(graphs(), st.randoms(use_true_random=False))
 def test_a_working_order_changes_nothing_the_caller_sees(
     case: tuple[IntArray, IntArray, IntArray, IntArray, int], rnd: random.Random
@@ -205,44 +226,18 @@ def test_an_auction_stopped_by_its_budget_still_leads_to_the_optimum(
     assert value == _reference(rows, cols, weights, cap, n)
 
 
-@FAST
-@given(graphs(), st.sampled_from([1, 5, 300]))
-def test_the_auction_leaves_every_mentee_within_eps_of_its_best_place(
-    case: tuple[IntArray, IntArray, IntArray, IntArray, int], eps: int
+def _assert_within_eps(
+    indptr: IntArray,
+    cols: IntArray,
+    weights: IntArray,
+    cap: IntArray,
+    sstart: IntArray,
+    price: IntArray,
+    holder: IntArray,
+    mate: IntArray,
+    eps: int,
 ) -> None:
-    from matchengine._auction import auction
-
-    rows, cols, w, cap, n = case
-    n = int(n)
-    m = cap.size
-    weights = (w * 977).astype(np.int64)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    by_col = np.argsort(cols, kind="stable")
-    rptr = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cols, minlength=m), out=rptr[1:])
-    sstart = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(cap, out=sstart[1:])
-    price = np.zeros(int(sstart[-1]), dtype=np.int64)
-    holder = np.full(price.size, -1, dtype=np.int64)
-    mate = np.full(n, -1, dtype=np.int64)
-    auction(
-        indptr,
-        cols,
-        weights,
-        cap,
-        rptr,
-        rows[by_col],
-        weights[by_col],
-        sstart,
-        30_000,
-        4,
-        eps,
-        price,
-        holder,
-        mate,
-        10**9,
-    )
+    n, m = indptr.size - 1, cap.size
     assert (price >= 0).all()
     # A consistent assignment within the places.
     for s in np.flatnonzero(holder >= 0).tolist():
@@ -264,6 +259,40 @@ def test_the_auction_leaves_every_mentee_within_eps_of_its_best_place(
             j = int(cols[a])
             if j != mate[i] and cap[j] > 0:
                 assert int(weights[a] - cheapest[j]) <= profit + eps
+
+
+@FAST
+@given(graphs(), st.sampled_from([1, 5, 300]), st.integers(0, 2))
+def test_the_auction_leaves_every_mentee_within_eps_of_its_best_place(
+    case: tuple[IntArray, IntArray, IntArray, IntArray, int], eps: int, dropped: int
+) -> None:
+    from matchengine._auction import auction
+
+    rows, cols, w, cap, n = case
+    n = int(n)
+    m = cap.size
+    weights = (w * 977).astype(np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    by_col = np.argsort(cols, kind="stable")
+    rptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=m), out=rptr[1:])
+    sstart = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(cap, out=sstart[1:])
+    price = np.zeros(int(sstart[-1]), dtype=np.int64)
+    holder = np.full(price.size, -1, dtype=np.int64)
+    mate = np.full(n, -1, dtype=np.int64)
+    graph = (indptr, cols, weights, cap, rptr, rows[by_col], weights[by_col], sstart)
+    auction(*graph, 30_000, 4, eps, price, holder, mate, 10**9, False)
+    _assert_within_eps(indptr, cols, weights, cap, sstart, price, holder, mate, eps)
+    # Continued with ``keep`` after some mentees lost their places: only they bid again, and
+    # everyone ends within eps once more.
+    for s in np.flatnonzero(holder >= 0).tolist():
+        if holder[s] % 3 == dropped:
+            mate[holder[s]] = -1
+            holder[s] = -1
+    auction(*graph, eps, 4, eps, price, holder, mate, 10**9, True)
+    _assert_within_eps(indptr, cols, weights, cap, sstart, price, holder, mate, eps)
 
 
 @FAST
