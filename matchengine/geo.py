@@ -33,6 +33,21 @@ def unit_vector(location: Location) -> tuple[float, float, float]:
     return (math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat))
 
 
+def unit_vectors(locations: list[Location]) -> FloatArray:
+    """``unit_vector`` of each location as the rows of an array, with the same bits.
+
+    The same scalar library calls in the same order (numpy's own sine and cosine may differ in
+    the last bit), written out so that tens of thousands of people take a fraction of the time.
+    """
+    rad, cos, sin = math.radians, math.cos, math.sin
+    angles = [(rad(lat), rad(lon)) for lat, lon in locations]
+    out: FloatArray = np.array(
+        [(cos(lat) * cos(lon), cos(lat) * sin(lon), sin(lat)) for lat, lon in angles],
+        dtype=np.float64,
+    ).reshape(-1, 3)
+    return out
+
+
 def chord2_of_distance(distance: float, unit: DistanceUnit) -> float:
     """Squared unit-sphere chord for a great-circle distance (capped at half the globe)."""
     angle = min(distance / EARTH_RADIUS[unit], math.pi)

@@ -9,15 +9,18 @@ products and sums are exact in any order: the same pair scores the same wherever
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import count
 from operator import attrgetter
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 
-from matchengine.geo import chord2_of_distance, great_circle_from_chord2, unit_vector
-from matchengine.model import CRITERIA, POINTS_PER_UNIT, MentoringProblem, Person
+from matchengine.geo import chord2_of_distance, great_circle_from_chord2, unit_vectors
+from matchengine.model import CRITERIA, POINTS_PER_UNIT, HourBlock, MentoringProblem, Person
 
 IntArray = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -66,28 +69,63 @@ def _items(person: Person, criterion: str, role: str) -> tuple[str, ...]:
     return _item_getter(criterion, role)(person)
 
 
-def _hour_matrix(people: tuple[Person, ...]) -> BoolArray:
+def _hour_matrix(side: _Profiles) -> BoolArray:
     """Each person's weekly working hours as 168 flags (Monday 0-1h is column 0)."""
-    codes, firsts = _grouped([p.hours for p in people])
-    flags = np.zeros((len(firsts), 168), dtype=bool)
-    for u, row in enumerate(firsts):
-        for block in people[row].hours:
+    codes, _, distinct = side.by("hours")
+    flags = np.zeros((len(distinct), 168), dtype=bool)
+    for u, hours in enumerate(distinct):
+        for block in cast(tuple[HourBlock, ...], hours):
             flags[u, block.day * 24 + block.start : block.day * 24 + block.end] = True
     out: BoolArray = flags[codes]
     return out
 
 
-def _grouped(keys: list[object]) -> tuple[IntArray, list[int]]:
-    """Each key's number (in first-seen order) and the first row of each number.
+def _grouped(keys: Iterable[object]) -> tuple[IntArray, list[int], list[object]]:
+    """Each key's number (in first-seen order), the first row of each number, the distinct keys.
 
     People share a few profiles: a row's encoding is worked out once per distinct key and then
     copied to every row by one numpy index.
     """
-    number: dict[object, int] = {}
-    numbered = number.setdefault
-    codes = np.array([numbered(key, len(number)) for key in keys], dtype=np.int64)
+    number: defaultdict[object, int] = defaultdict(count().__next__)
+    codes = np.fromiter(map(number.__getitem__, keys), dtype=np.int64)
     firsts: list[int] = np.unique(codes, return_index=True)[1].tolist()
-    return codes, firsts
+    return codes, firsts, list(number)
+
+
+class _Profiles:
+    """The people of one side grouped by each field in turn, each grouping done once."""
+
+    def __init__(self, people: tuple[Person, ...]) -> None:
+        self.people = people
+        self._by: dict[str, tuple[IntArray, list[int], list[object]]] = {}
+
+    def by(self, field: str) -> tuple[IntArray, list[int], list[object]]:
+        """``_grouped`` over the people's ``field``."""
+        found = self._by.get(field)
+        if found is None:
+            found = self._by[field] = _grouped(map(attrgetter(field), self.people))
+        return found
+
+
+#: The person field each criterion reads, per role, and how a value of it becomes items.
+_FIELD = {
+    "language": ("languages", "languages"),
+    "culture": ("culture", "culture"),
+    "work_types": ("work_types", "work_types"),
+    "background": ("background", "background"),
+    "experience": ("needs", "experience"),
+    "gender": ("gender", "gender"),
+    "personality": ("personality", "personality"),
+    "learning_style": ("learning_style", "learning_style"),
+}
+
+
+def _items_of(criterion: str, value: object) -> tuple[str, ...]:
+    if criterion == "gender":
+        return (cast(str | None, value) or NO_GENDER,)
+    if criterion in ("personality", "learning_style"):
+        return _one_or_none(cast(str | None, value))
+    return cast(tuple[str, ...], value)
 
 
 @dataclass(frozen=True)
@@ -117,30 +155,29 @@ class Encoding:
     travel_hard: bool
 
 
-def _vocab(problem: MentoringProblem, criterion: str) -> tuple[str, ...]:
+def _vocab(
+    problem: MentoringProblem, criterion: str, mentees: _Profiles, mentors: _Profiles
+) -> tuple[str, ...]:
+    """The criterion's items over the problem's mentees and mentors (sorted)."""
     items: set[str] = set()
-    of_mentee, of_mentor = _item_getter(criterion, "mentee"), _item_getter(criterion, "mentor")
-    for key in {of_mentee(p) for p in problem.mentees}:
-        items.update(key)
-    for key in {of_mentor(p) for p in problem.mentors}:
-        items.update(key)
+    for side, field in zip((mentees, mentors), _FIELD[criterion], strict=True):
+        for value in side.by(field)[2]:
+            items.update(_items_of(criterion, value))
     if criterion == "gender":
-        for pref in {p.gender_preference for p in problem.mentees}:
+        for pref in mentees.by("gender_preference")[2]:
             if pref is not None:
-                items.update(pref)
+                items.update(cast(tuple[str, ...], pref))
         items.add(NO_GENDER)
     if criterion == "personality":
         items.update(a for pair in problem.compatible_personalities for a in pair)
     return tuple(sorted(items))
 
 
-def _mentee_key(criterion: str) -> Callable[[Person], object]:
-    """What decides a mentee's points for a criterion (mentees sharing it share the points)."""
+def _mentee_key(criterion: str) -> str:
+    """The field that decides a mentee's points for a criterion (sharing it shares the points)."""
     if criterion == "gender":
-        return attrgetter("gender_preference")
-    if criterion == "personality":
-        return attrgetter("personality")
-    return _item_getter(criterion, "mentee")
+        return "gender_preference"
+    return _FIELD[criterion][0]
 
 
 def _mentee_points(
@@ -169,9 +206,12 @@ def _mentee_points(
 def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
     """Encode ``mentees`` (usually ``problem.mentees``) against all of the problem's mentors."""
     mentors = problem.mentors
-    hours_a, hours_b = _hour_matrix(mentees), _hour_matrix(mentors)
+    side_a, side_b = _Profiles(mentees), _Profiles(mentors)
+    # The vocabulary is the whole problem's, whichever mentees are encoded.
+    all_a = side_a if mentees is problem.mentees else _Profiles(problem.mentees)
+    hours_a, hours_b = _hour_matrix(side_a), _hour_matrix(side_b)
     used_hours = np.flatnonzero(hours_a.any(axis=0) | hours_b.any(axis=0))
-    vocab = {c: _vocab(problem, c) for c in LINEAR_CRITERIA if c != "hours"}
+    vocab = {c: _vocab(problem, c, all_a, side_b) for c in LINEAR_CRITERIA if c != "hours"}
     vocab["hours"] = tuple(str(h) for h in used_hours.tolist())
     columns: dict[str, tuple[int, int]] = {}
     start = 0
@@ -195,18 +235,17 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
         index = {item: offset + k for k, item in enumerate(vocab[criterion])}
         lo, hi = columns[criterion]
         if weight > 0:
-            codes, firsts = _grouped(list(map(_mentee_key(criterion), mentees)))
+            codes, firsts, _ = side_a.by(_mentee_key(criterion))
             block = np.zeros((len(firsts), hi - lo), dtype=np.float32)
             for u, row in enumerate(firsts):
                 points = _mentee_points(mentees[row], criterion, weight, index, problem)
                 for col, value in points.items():
                     block[u, col - lo] = value
             fit_a[:, lo:hi] = block[codes]
-        of_mentor = _item_getter(criterion, "mentor")
-        codes, firsts = _grouped(list(map(of_mentor, mentors)))
-        block = np.zeros((len(firsts), hi - lo), dtype=np.float32)
-        for u, row in enumerate(firsts):
-            for item in of_mentor(mentors[row]):
+        codes, _, distinct = side_b.by(_FIELD[criterion][1])
+        block = np.zeros((len(distinct), hi - lo), dtype=np.float32)
+        for u, held in enumerate(distinct):
+            for item in _items_of(criterion, held):
                 block[u, index[item] - lo] = 1.0
         fit_b[:, lo:hi] = block[codes]
 
@@ -215,8 +254,13 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
     ng = len(genders)
     hard_gender = problem.hard.gender_preference
 
-    def gender_rows(people: tuple[Person, ...], mentee_side: bool) -> F32:
-        codes, firsts = _grouped([(p.gender, p.gender_preference) for p in people])
+    def gender_rows(side: _Profiles, mentee_side: bool) -> F32:
+        people = side.people
+        own_codes, _, own_values = side.by("gender")
+        pref_codes = side.by("gender_preference")[0]
+        _, firsts, codes = np.unique(
+            own_codes * (len(own_values) + 1) + pref_codes, return_index=True, return_inverse=True
+        )
         rows = np.zeros((len(firsts), 2 * ng), dtype=np.float32)
         for u, r in enumerate(firsts):
             person = people[r]
@@ -232,17 +276,21 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
             rows[u, own_col] = 1.0
             for k in refused:
                 rows[u, refused_off + k] = 1.0
-        out: F32 = rows[codes]
+        out: F32 = rows[codes.reshape(-1)]
         return out
 
-    languages = sorted({lang for p in mentees + mentors for lang in p.languages})
+    spoken: set[str] = set()
+    for side in (side_a, side_b):
+        for held in side.by("languages")[2]:
+            spoken.update(cast(tuple[str, ...], held))
+    languages = sorted(spoken)
     l_index = {lang: k for k, lang in enumerate(languages)}
 
-    def language_rows(people: tuple[Person, ...]) -> F32:
-        codes, firsts = _grouped([p.languages for p in people])
-        rows = np.zeros((len(firsts), len(languages)), dtype=np.float32)
-        for u, r in enumerate(firsts):
-            for lang in people[r].languages:
+    def language_rows(side: _Profiles) -> F32:
+        codes, _, distinct = side.by("languages")
+        rows = np.zeros((len(distinct), len(languages)), dtype=np.float32)
+        for u, value in enumerate(distinct):
+            for lang in cast(tuple[str, ...], value):
                 rows[u, l_index[lang]] = 1.0
         out: F32 = rows[codes]
         return out
@@ -255,8 +303,7 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
         located = np.array([p.location is not None for p in people], dtype=bool)
         xyz = np.zeros((len(people), 3))
         if located.any():
-            # Scalar math, person by person: the same bits as ``geo.unit_vector`` elsewhere.
-            xyz[located] = [unit_vector(p.location) for p in people if p.location is not None]
+            xyz[located] = unit_vectors([p.location for p in people if p.location is not None])
         limits = [p.travel_limit for p in people]
         has_limit = np.array([x is not None for x in limits], dtype=bool)
         if not problem.hard.travel_limit:
@@ -278,10 +325,10 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
         fit_b=fit_b,
         columns=columns,
         vocab=vocab,
-        gender_a=gender_rows(mentees, True),
-        gender_b=gender_rows(mentors, False),
-        lang_a=language_rows(mentees),
-        lang_b=language_rows(mentors),
+        gender_a=gender_rows(side_a, True),
+        gender_b=gender_rows(side_b, False),
+        lang_a=language_rows(side_a),
+        lang_b=language_rows(side_b),
         needs_language=np.array(
             [problem.hard.shared_language and bool(p.languages) for p in mentees], dtype=bool
         ),

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matchengine.geo import EARTH_RADIUS, distance
+from matchengine.geo import EARTH_RADIUS, distance, unit_vector, unit_vectors
 from matchengine.model import Location
 
 lat = st.floats(-89.9, 89.9)
@@ -31,3 +31,14 @@ def test_it_matches_haversine(a_lat: float, a_lon: float, b_lat: float, b_lon: f
 def test_london_to_manchester_is_about_163_miles() -> None:
     london, manchester = Location(51.5072, -0.1276), Location(53.4808, -2.2426)
     assert 162 < distance(london, manchester, "mi") < 164
+
+
+@given(st.lists(st.tuples(lat, lon), max_size=20))
+def test_unit_vectors_in_bulk_have_the_bits_of_one_at_a_time(
+    points: list[tuple[float, float]],
+) -> None:
+    locations = [Location(a, b) for a, b in points]
+    bulk = unit_vectors(locations)
+    assert bulk.shape == (len(locations), 3)
+    for row, location in zip(bulk.tolist(), locations, strict=True):
+        assert tuple(row) == unit_vector(location)
