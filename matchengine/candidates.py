@@ -10,9 +10,7 @@ not improve the answer, and scans a mentee in full when the proof needs it.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +19,7 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from matchengine import _scan
-from matchengine._jit import HAVE_JIT
+from matchengine._parallel import in_order, threads
 from matchengine.geo import EARTH_RADIUS
 from matchengine.scoring import Encoding, IntArray
 
@@ -40,31 +38,6 @@ F64 = npt.NDArray[np.float64]
 #: Flattened groups: members, member offsets, mentors, mentor offsets, each mentor's chord from
 #: its group's centre, and the centres (NaN for a group measured from nowhere).
 Batch = tuple[IntArray, IntArray, IntArray, IntArray, F64, F64]
-
-
-def threads() -> int:
-    """Threads for the compiled scans: the cores this process may use, unless limited by
-    ``MATCHENGINE_THREADS``. The scan kernels release the GIL, so batches run truly in parallel."""
-    if not HAVE_JIT:
-        return 1
-    wanted = os.environ.get("MATCHENGINE_THREADS")
-    if wanted:
-        return max(1, int(wanted))
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
-
-
-def _in_order(func: Callable[[Batch], Any], batches: list[Batch]) -> Iterator[Any]:
-    """``func`` over the batches, in their order, on as many threads as ``threads`` allows.
-
-    Batches are independent and results come back in batch order, so the answer does not
-    depend on the number of threads.
-    """
-    workers = min(threads(), len(batches))
-    if workers <= 1:
-        yield from map(func, batches)
-        return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="matchengine") as pool:
-        yield from pool.map(func, batches)
 
 
 @dataclass(frozen=True)
@@ -264,7 +237,7 @@ class Scanner:
             )[3]  # fmt: skip
             return g_mem, out_col, out_fit, out_count, int(counted)
 
-        for g_mem, out_col, out_fit, out_count, counted in _in_order(run, batches):
+        for g_mem, out_col, out_fit, out_count, counted in in_order(run, batches):
             scored += counted
             full = out_count == keep + 1
             bound[g_mem[full]] = out_fit[full, keep]
@@ -310,7 +283,7 @@ class Scanner:
             )  # fmt: skip
             return r, c, f, int(k)
 
-        for r, c, f, k in _in_order(run, self._batches(rows)):
+        for r, c, f, k in in_order(run, self._batches(rows)):
             out_r.append(r)
             out_c.append(c)
             out_f.append(f)
