@@ -34,8 +34,8 @@ _ASIN = np.array(
 
 
 @jit_inline
-def _distance_points(c2: float, radius: float, scale: float, points: float, coeffs: F64) -> int:
-    """Distance points for a squared chord: ``scoring._points_for``, one pair at a time."""
+def _great_circle(c2: float, radius: float, coeffs: F64) -> float:
+    """``geo.great_circle_from_chord2`` for one squared chord, with the same operations."""
     x = math.sqrt(min(max(c2, 0.0), 4.0)) * 0.5
     for _ in range(2):
         x = x / math.sqrt(2.0 * (1.0 + math.sqrt(1.0 - x * x)))
@@ -44,8 +44,14 @@ def _distance_points(c2: float, radius: float, scale: float, points: float, coef
     for k in range(coeffs.size - 2, -1, -1):
         series = series * y2 + coeffs[k]
     half = 4.0 * x * series
-    d = 2.0 * half * radius
-    share = max(0.0, 1.0 - d / scale)
+    d: float = 2.0 * half * radius
+    return d
+
+
+@jit_inline
+def _distance_points(c2: float, radius: float, scale: float, points: float, coeffs: F64) -> int:
+    """Distance points for a squared chord: ``scoring._points_for``, one pair at a time."""
+    share = max(0.0, 1.0 - _great_circle(c2, radius, coeffs) / scale)
     return int(np.rint(share * points))
 
 
@@ -323,3 +329,214 @@ def chord_points_block(
             else:
                 chord2[r, j] = 4.0
                 points[r, j] = 0
+
+
+#: Names shown per list in an unmatched mentee's reason (``explain._names``), plus one.
+SHOWN = 6
+
+
+@jit
+def explain_block(
+    rows: IntArray,
+    priority: IntArray,
+    big: int,
+    strict: bool,
+    full: BoolArray,
+    high: IntArray,
+    gender_pts: int,
+    try_genders: IntArray,
+    la_bits: U64,
+    la_pts: IntArray,
+    lb_bits: U64,
+    a_xyz: F64,
+    b_xyz: F64,
+    a_loc: BoolArray,
+    b_loc: BoolArray,
+    a_lim: F64,
+    b_lim: F64,
+    a_has: BoolArray,
+    b_has: BoolArray,
+    travel_hard: bool,
+    a_gown: IntArray,
+    a_gref: IntArray,
+    b_gown: IntArray,
+    b_gref: IntArray,
+    need_lang: BoolArray,
+    a_lang: U64,
+    b_lang: U64,
+    ex_ptr: IntArray,
+    ex_col: IntArray,
+    a_bits: U64,
+    a_pts: IntArray,
+    b_bits: U64,
+    dist_pts: float,
+    scale2: float,
+    radius: float,
+    scale: float,
+    coeffs: F64,
+    flags: IntArray,
+    genders: IntArray,
+    counts: IntArray,
+    shown: IntArray,
+    picks: IntArray,
+    travel: F64,
+) -> None:
+    """What ``explain._Rows`` and ``_explain_one`` find for each unmatched mentee, in one pass
+    over every mentor per mentee, the pair facts computed as ``_kernel`` computes them.
+
+    Per row r: ``flags`` bits 0-4 say some mentor speaks the language (or none is needed), also
+    has the gender asked for, also accepts the mentee's gender, is also within the mentee's
+    reach, is also within the mentor's own; bit 5 that accepting a mentor without the language
+    works. ``genders``: bit k, that also accepting gender k works.
+    ``counts``: allowed mentors, allowed mentors with a free place, mentors who fit but are
+    excluded. ``shown``: the first allowed and the first excluded mentors (-1 past the end).
+    ``picks``: the nearest mentor beyond the travel limit whose pair would work, and the best
+    fitting full mentor (-1 for none). ``travel``: that nearest mentor's distance and squared
+    chord.
+    """
+    m = b_xyz.shape[0]
+    n_words = a_bits.shape[1]
+    n_lang = a_lang.shape[1]
+    n_la = la_bits.shape[1]
+    for r in range(rows.size):
+        i = rows[r]
+        ax = a_xyz[i, 0]
+        ay = a_xyz[i, 1]
+        az = a_xyz[i, 2]
+        aloc = a_loc[i]
+        ahas = a_has[i]
+        alim = a_lim[i]
+        agref = a_gref[i]
+        agown = a_gown[i]
+        nl = need_lang[i]
+        elo = ex_ptr[i]
+        ehi = ex_ptr[i + 1]
+        base = big * priority[i]
+        wants_travel = travel_hard and ahas and aloc
+        f = 0
+        g_ok = 0
+        n_allowed = 0
+        n_free = 0
+        n_banned = 0
+        best_d = math.inf
+        best_c2 = 0.0
+        near_j = -1
+        extra_j = -1
+        extra_fit = -1
+        for k in range(SHOWN):
+            shown[r, k] = -1
+            shown[r, SHOWN + k] = -1
+        for j in range(m):
+            lang = True
+            if nl:
+                lang = False
+                for w in range(n_lang):
+                    if a_lang[i, w] & b_lang[j, w]:
+                        lang = True
+                        break
+            g_mentee = ((agref >> b_gown[j]) & 1) == 0
+            g_mentor = ((b_gref[j] >> agown) & 1) == 0
+            both = aloc and b_loc[j]
+            c2 = 4.0
+            if both:
+                dx = ax - b_xyz[j, 0]
+                dy = ay - b_xyz[j, 1]
+                dz = az - b_xyz[j, 2]
+                c2 = dx * dx + dy * dy
+                c2 = c2 + dz * dz
+            reach = True
+            m_reach = True
+            if travel_hard:
+                if both:
+                    reach = c2 <= alim
+                    m_reach = c2 <= b_lim[j]
+                else:
+                    reach = not ahas
+                    m_reach = not b_has[j]
+            keep = True
+            if ehi > elo:
+                lo = elo
+                hi = ehi
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if ex_col[mid] < j:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if lo < ehi and ex_col[lo] == j:
+                    keep = False
+            ready = g_mentor and m_reach and keep
+            allowed = lang and g_mentee and g_mentor and reach and m_reach and keep
+            # The fit is only worked out for the pairs a change or an extra place could use.
+            need = ready and (
+                (allowed and full[j])
+                or (lang and g_mentee and wants_travel and both and not reach)
+                or (reach and lang and not g_mentee and (try_genders[i] >> b_gown[j]) & 1 != 0)
+                or (reach and nl and g_mentee and not lang)
+            )
+            fit = 0
+            gain = 0
+            works = False
+            if need:
+                for w in range(n_words):
+                    p = a_pts[i, w]
+                    if p != 0:
+                        fit += p * popcount(a_bits[i, w] & b_bits[j, w])
+                if both and dist_pts > 0.0 and c2 < scale2:
+                    fit += _distance_points(c2, radius, scale, dist_pts, coeffs)
+                gain = base + fit - high[j]
+                works = gain >= big if strict else gain > 0
+            if lang:
+                f |= 1
+                if g_mentee:
+                    f |= 2
+                    if g_mentor:
+                        f |= 4
+                        if reach:
+                            f |= 8
+                            if m_reach:
+                                f |= 16
+            if allowed:
+                if n_allowed < SHOWN:
+                    shown[r, n_allowed] = j
+                n_allowed += 1
+                if full[j]:
+                    if fit > extra_fit:
+                        extra_fit = fit
+                        extra_j = j
+                else:
+                    n_free += 1
+            elif lang and g_mentee and g_mentor and reach and m_reach:
+                if n_banned < SHOWN:
+                    shown[r, SHOWN + n_banned] = j
+                n_banned += 1
+            if not need:
+                continue
+            if wants_travel and lang and g_mentee and both and works and not reach:
+                d = _great_circle(c2, radius, coeffs)
+                if d < best_d:
+                    best_d = d
+                    best_c2 = c2
+                    near_j = j
+            if not reach:
+                continue
+            if lang and not g_mentee and (try_genders[i] >> b_gown[j]) & 1:
+                gain_g = gain + gender_pts
+                if (gain_g >= big) if strict else (gain_g > 0):
+                    g_ok |= 1 << b_gown[j]
+            if nl and g_mentee and not lang:
+                lang_pts = 0
+                for w in range(n_la):
+                    lang_pts += la_pts[i] * popcount(la_bits[i, w] & lb_bits[j, w])
+                gain_l = gain - lang_pts
+                if (gain_l >= big) if strict else (gain_l > 0):
+                    f |= 32
+        flags[r] = f
+        genders[r] = g_ok
+        counts[r, 0] = n_allowed
+        counts[r, 1] = n_free
+        counts[r, 2] = n_banned
+        picks[r, 0] = near_j
+        picks[r, 1] = extra_j
+        travel[r, 0] = best_d
+        travel[r, 1] = best_c2

@@ -12,13 +12,17 @@ this mentee, leaves everyone else's best matching available.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from matchengine import _scan
 from matchengine._jit import HAVE_JIT
+from matchengine._parallel import in_order
+from matchengine.candidates import _bits
 from matchengine.constraints import describe_list
 from matchengine.geo import EARTH_RADIUS, chord2_of_distance, great_circle_from_chord2
 from matchengine.model import CRITERIA, POINTS_PER_UNIT, Person
@@ -231,11 +235,6 @@ def _people(count: int, word: str = "mentor") -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def _names(ids: list[str], limit: int = 5) -> str:
-    shown = ", ".join(ids[:limit])
-    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
-
-
 #: Squared chords and distance points from one compiled pass (the same bits as numpy's).
 COMPILED_FACTS = HAVE_JIT
 
@@ -299,84 +298,137 @@ def explain_unmatched(
     priority: IntArray,
     strict_priority: bool,
     excluded: dict[int, IntArray],
+    kernel_data: tuple[Any, ...] | None = None,
 ) -> list[UnmatchedMentee]:
-    """Reasons and checked changes for each unmatched mentee (see module doc)."""
-    out: list[UnmatchedMentee] = []
+    """Reasons and checked changes for each unmatched mentee (see module doc).
+
+    With ``kernel_data`` (``candidates.Scanner.kernel_data``) and numba, the facts come from one
+    compiled pass per mentee (``_scan.explain_block``); otherwise from numpy, a batch of mentees
+    at a time. Both give the same facts (tested), and the same words follow from them.
+    """
     full = load >= capacity
-    for lo in range(0, len(rows), _CHUNK):
-        batch = np.array(rows[lo : lo + _CHUNK], dtype=np.int64)
-        facts = _Rows(enc, batch, excluded)
-        for r, row in enumerate(batch.tolist()):
-            out.append(
-                _explain_one(
-                    enc, facts, r, row, full, high, big, int(priority[row]), strict_priority
+    if kernel_data is not None and COMPILED_EXPLAIN:
+        facts = _compiled_facts(enc, rows, full, high, big, priority, strict_priority, kernel_data)
+    else:
+        facts = []
+        for lo in range(0, len(rows), _CHUNK):
+            batch = np.array(rows[lo : lo + _CHUNK], dtype=np.int64)
+            block = _Rows(enc, batch, excluded)
+            facts += [
+                _numpy_facts(
+                    enc, block, r, row, full, high, big, int(priority[row]), strict_priority
                 )
-            )
+                for r, row in enumerate(batch.tolist())
+            ]
+    return [_explain_one(enc, row, f, strict_priority) for row, f in zip(rows, facts, strict=True)]
+
+
+#: Take the unmatched mentees' facts from the compiled pass when it can run.
+COMPILED_EXPLAIN = HAVE_JIT
+#: Unmatched mentees per compiled call: pieces share the cores.
+_PIECE = 32
+# Typed loosely: it takes the scanner's kernel data spread out, as ``candidates`` does.
+_EXPLAIN_KERNEL: Any = _scan.explain_block
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What decides an unmatched mentee's reason and changes (see ``_scan.explain_block``)."""
+
+    flags: int  # bits: language, + gender asked for, + accepts the mentee, + reach, + theirs
+    language_change: bool
+    genders: int  # bit k: also accepting gender k would work
+    allowed: int
+    free: int
+    banned: int
+    shown_allowed: list[int]
+    shown_banned: list[int]
+    nearest: int  # beyond the travel limit and would work, -1 for none
+    nearest_distance: float
+    nearest_chord2: float
+    extra: int  # best fitting full mentor among the allowed, -1 for none
+
+
+def _try_genders(enc: Encoding, row: int) -> int:
+    """Bits of the genders the mentee could also accept (none when preferences are not hard)."""
+    problem = enc.problem
+    pref = problem.mentees[row].gender_preference
+    if pref is None or not problem.hard.gender_preference:
+        return 0
+    out = 0
+    for k, g in enumerate(enc.vocab["gender"]):
+        if g != NO_GENDER and g not in pref:
+            out |= 1 << k
     return out
 
 
-def _reason(
+def _compiled_facts(
     enc: Encoding,
-    row: int,
-    lang: BoolArray,
-    g_mentee: BoolArray,
-    g_mentor: BoolArray,
-    reach: BoolArray,
-    mentor_reach: BoolArray,
-    keep: BoolArray,
+    rows: list[int],
     full: BoolArray,
+    high: IntArray,
+    big: int,
+    priority: IntArray,
     strict: bool,
-) -> str:
-    """The first hard constraint, in the order a coordinator thinks of them, that leaves no one."""
-    problem = enc.problem
-    mentee, mentors, unit = problem.mentees[row], problem.mentors, problem.distance_unit
-    who = "mentor"
-    if enc.needs_language[row]:
-        who += f" who speaks {describe_list(mentee.languages)}"
-    if not lang.any():
-        return f"no {who}"
-    pref = mentee.gender_preference if problem.hard.gender_preference else None
-    if not (lang & g_mentee).any():
-        return f"no {who} has the gender the mentee asked for ({describe_list(pref or ())})"
-    if not (lang & g_mentee & g_mentor).any():
-        return f"every {who} of the gender the mentee asked for wants a mentee of another gender"
-    if pref is not None:
-        who = f"{describe_list(pref)} {who}"
-    near = lang & g_mentee & g_mentor
-    if not (near & reach & mentor_reach).any():
-        if mentee.travel_limit is not None and mentee.location is not None:
-            if (near & reach).any():
-                return (
-                    f"every {who} within {mentee.travel_limit:g} {unit} has a shorter travel "
-                    "limit of their own"
-                )
-            return f"no {who} lives within {mentee.travel_limit:g} {unit}"
-        if mentee.location is None:
-            return f"the mentee has no location and every {who} has a travel limit"
-        return f"every {who} has a travel limit that does not reach the mentee"
-    allowed = near & reach & mentor_reach & keep
-    if not allowed.any():
-        banned = np.flatnonzero(near & reach & mentor_reach & ~keep)
-        return (
-            f"the only {_people(banned.size)} who fit ({_names([mentors[j].id for j in banned])}) "
-            "must not be paired with this mentee (must-not-pair list or an earlier match)"
+    kernel_data: tuple[Any, ...],
+) -> list[_Facts]:
+    n, k = len(rows), _scan.SHOWN
+    at = np.array(rows, dtype=np.int64)
+    try_genders = np.zeros(enc.fit_a.shape[0], dtype=np.int64)
+    for row in rows:
+        try_genders[row] = _try_genders(enc, row)
+    lo, hi = enc.columns["language"]
+    la = enc.fit_a[:, lo:hi]
+    la_pts = la.max(axis=1).astype(np.int64) if hi > lo else np.zeros(la.shape[0], np.int64)
+    flags = np.zeros(n, dtype=np.int64)
+    genders = np.zeros(n, dtype=np.int64)
+    counts = np.zeros((n, 3), dtype=np.int64)
+    shown = np.zeros((n, 2 * k), dtype=np.int64)
+    picks = np.zeros((n, 2), dtype=np.int64)
+    travel = np.zeros((n, 2), dtype=np.float64)
+    gender_pts = round(enc.problem.weights.gender * POINTS_PER_UNIT)
+    language = (_bits(la > 0), la_pts, _bits(enc.fit_b[:, lo:hi] > 0))
+    high = high.astype(np.int64)
+
+    def run(start: int) -> None:
+        # Each piece writes its own rows of the outputs; the kernel releases Python's lock.
+        part = slice(start, start + _PIECE)
+        _EXPLAIN_KERNEL(
+            at[part], priority, big, strict, full, high, gender_pts, try_genders, *language,
+            *kernel_data,
+            flags[part], genders[part], counts[part], shown[part], picks[part], travel[part],
+        )  # fmt: skip
+
+    for _ in in_order(run, list(range(0, n, _PIECE))):
+        pass
+    return [
+        _Facts(
+            flags=f & 31,
+            language_change=bool(f & 32),
+            genders=g,
+            allowed=c[0],
+            free=c[1],
+            banned=c[2],
+            shown_allowed=[j for j in s[:k] if j >= 0],
+            shown_banned=[j for j in s[k:] if j >= 0],
+            nearest=p[0],
+            nearest_distance=t[0],
+            nearest_chord2=t[1],
+            extra=p[1],
         )
-    fits = np.flatnonzero(allowed)
-    if full[fits].all():
-        names = _names([mentors[j].id for j in fits])
-        who_fit = (
-            f"the only mentor who fits ({names}) is full"
-            if fits.size == 1
-            else f"all {fits.size} mentors who fit ({names}) are full"
+        for f, g, c, s, p, t in zip(
+            flags.tolist(),
+            genders.tolist(),
+            counts.tolist(),
+            shown.tolist(),
+            picks.tolist(),
+            travel.tolist(),
+            strict=True,
         )
-        return f"{who_fit}, and giving this mentee a place would leave another mentee unmatched" + (
-            " or matched worse" if strict else ""
-        )
-    # Only reachable when fairness is on: free places exist but only through weaker pairs.
-    return "the mentors with free places who fit would lower the fairest worst-pair fit"
+    ]
 
 
-def _explain_one(
+def _numpy_facts(
     enc: Encoding,
     f: _Rows,
     r: int,
@@ -386,84 +438,155 @@ def _explain_one(
     big: int,
     priority: int,
     strict: bool,
-) -> UnmatchedMentee:
-    problem = enc.problem
-    mentee = problem.mentees[row]
-    mentors = problem.mentors
-    unit = problem.distance_unit
+) -> _Facts:
+    """The facts from a batch's arrays, as ``_scan.explain_block`` finds them."""
+    k = _scan.SHOWN
     lang, g_mentee, g_mentor = f.lang_ok[r], f.mentee_gender_ok[r], f.mentor_gender_ok[r]
     reach, mentor_reach, keep = f.mentee_ok[r], f.mentor_ok[r], f.not_excluded[r]
-    allowed = lang & g_mentee & g_mentor & reach & mentor_reach & keep
-
-    reasons = [_reason(enc, row, lang, g_mentee, g_mentor, reach, mentor_reach, keep, full, strict)]
-
-    weight = big * priority + f.fit[r]
-    gain = weight - high
+    near = lang & g_mentee & g_mentor
+    opened = near & reach & mentor_reach
+    flags = 0
+    for bit, mask in enumerate((lang, lang & g_mentee, near, near & reach, opened)):
+        flags |= int(bool(mask.any())) << bit
+    allowed = np.flatnonzero(opened & keep)
+    banned = np.flatnonzero(opened & ~keep)
+    gain = big * priority + f.fit[r] - high
     works = gain >= big if strict else gain > 0
-    changes: list[Change] = []
 
+    def ok(value: IntArray) -> BoolArray:
+        return value >= big if strict else value > 0
+
+    mentee = enc.problem.mentees[row]
+    nearest, distance, chord2 = -1, math.inf, 0.0
     if mentee.travel_limit is not None and mentee.location is not None and enc.travel_hard:
         base = lang & g_mentee & g_mentor & mentor_reach & keep & f.both[r] & works
         beyond = np.flatnonzero(base & ~reach)
         if beyond.size:
-            d = great_circle_from_chord2(f.chord2[r, beyond], unit)
-            k = int(np.argmin(d))
-            limit = math.ceil(float(d[k]) * (1 + 1e-9))
-            if chord2_of_distance(limit, unit) < f.chord2[r, beyond[k]]:
-                limit += 1
-            changes.append(
-                Change(
-                    "travel_limit",
-                    f"raise the travel limit from {mentee.travel_limit:g} to {limit} {unit} "
-                    f"(mentor {mentors[beyond[k]].id} is {float(d[k]):.1f} {unit} away)",
-                    mentor=mentors[beyond[k]].id,
-                    value=limit,
-                )
-            )
-
-    if mentee.gender_preference is not None and problem.hard.gender_preference:
-        gender_pts = round(problem.weights.gender * POINTS_PER_UNIT)
-        for g in enc.vocab["gender"]:
-            if g == NO_GENDER or g in mentee.gender_preference:
-                continue
+            d = great_circle_from_chord2(f.chord2[r, beyond], enc.problem.distance_unit)
+            at = int(np.argmin(d))
+            nearest, distance = int(beyond[at]), float(d[at])
+            chord2 = float(f.chord2[r, nearest])
+    genders = 0
+    try_bits = _try_genders(enc, row)
+    gender_pts = round(enc.problem.weights.gender * POINTS_PER_UNIT)
+    for g_at, g in enumerate(enc.vocab["gender"]):
+        if (try_bits >> g_at) & 1:
             of_g = _mentors_of_gender(enc, g)
-            extra = np.where(of_g, gender_pts, 0)
-            gain_g = big * priority + f.fit[r] + extra - high
-            ok = (gain_g >= big) if strict else (gain_g > 0)
-            if (lang & of_g & g_mentor & reach & mentor_reach & keep & ok).any():
-                changes.append(
-                    Change(
-                        "gender_preference",
-                        f"also accept a {g} mentor",
-                        value=g,
-                    )
-                )
+            if (lang & of_g & g_mentor & reach & mentor_reach & keep & ok(gain + gender_pts)).any():
+                genders |= 1 << g_at
+    language_change = bool(enc.needs_language[row]) and bool(
+        (g_mentee & g_mentor & reach & mentor_reach & keep & ok(gain - f.lang_pts[r]) & ~lang).any()
+    )
+    full_fit = np.flatnonzero(opened & keep & full)
+    extra = int(full_fit[np.argmax(f.fit[r, full_fit])]) if full_fit.size else -1
+    return _Facts(
+        flags=flags,
+        language_change=language_change,
+        genders=genders,
+        allowed=int(allowed.size),
+        free=int(np.count_nonzero(~full[allowed])),
+        banned=int(banned.size),
+        shown_allowed=allowed[:k].tolist(),
+        shown_banned=banned[:k].tolist(),
+        nearest=nearest,
+        nearest_distance=distance,
+        nearest_chord2=chord2,
+        extra=extra,
+    )
 
+
+def _names_of(enc: Encoding, shown: list[int], count: int) -> str:
+    mentors = enc.problem.mentors
+    text = ", ".join(mentors[j].id for j in shown[:5])
+    return text + (f" and {count - 5} more" if count > 5 else "")
+
+
+def _reason(enc: Encoding, row: int, f: _Facts, strict: bool) -> str:
+    """The first hard constraint, in the order a coordinator thinks of them, that leaves no one."""
+    problem = enc.problem
+    mentee, unit = problem.mentees[row], problem.distance_unit
+    who = "mentor"
     if enc.needs_language[row]:
-        lang_pts = f.lang_pts[r]
-        gain_l = big * priority + f.fit[r] - lang_pts - high
-        ok = (gain_l >= big) if strict else (gain_l > 0)
-        if (g_mentee & g_mentor & reach & mentor_reach & keep & ok & ~lang).any():
-            changes.append(
-                Change(
-                    "shared_language",
-                    f"accept a mentor who does not speak {describe_list(mentee.languages)} "
-                    "(for example with an interpreter)",
+        who += f" who speaks {describe_list(mentee.languages)}"
+    if not f.flags & 1:
+        return f"no {who}"
+    pref = mentee.gender_preference if problem.hard.gender_preference else None
+    if not f.flags & 2:
+        return f"no {who} has the gender the mentee asked for ({describe_list(pref or ())})"
+    if not f.flags & 4:
+        return f"every {who} of the gender the mentee asked for wants a mentee of another gender"
+    if pref is not None:
+        who = f"{describe_list(pref)} {who}"
+    if not f.flags & 16:
+        if mentee.travel_limit is not None and mentee.location is not None:
+            if f.flags & 8:
+                return (
+                    f"every {who} within {mentee.travel_limit:g} {unit} has a shorter travel "
+                    "limit of their own"
                 )
-            )
+            return f"no {who} lives within {mentee.travel_limit:g} {unit}"
+        if mentee.location is None:
+            return f"the mentee has no location and every {who} has a travel limit"
+        return f"every {who} has a travel limit that does not reach the mentee"
+    if not f.allowed:
+        return (
+            f"the only {_people(f.banned)} who fit ({_names_of(enc, f.shown_banned, f.banned)}) "
+            "must not be paired with this mentee (must-not-pair list or an earlier match)"
+        )
+    if not f.free:
+        names = _names_of(enc, f.shown_allowed, f.allowed)
+        who_fit = (
+            f"the only mentor who fits ({names}) is full"
+            if f.allowed == 1
+            else f"all {f.allowed} mentors who fit ({names}) are full"
+        )
+        return f"{who_fit}, and giving this mentee a place would leave another mentee unmatched" + (
+            " or matched worse" if strict else ""
+        )
+    # Only reachable when fairness is on: free places exist but only through weaker pairs.
+    return "the mentors with free places who fit would lower the fairest worst-pair fit"
 
-    full_fit = np.flatnonzero(allowed & full)
-    if full_fit.size:
-        # Best fit first; ties go to the mentor first in id order.
-        j = int(full_fit[np.argmax(f.fit[r, full_fit])])
-        cap = mentors[j].capacity
+
+def _explain_one(enc: Encoding, row: int, f: _Facts, strict: bool) -> UnmatchedMentee:
+    problem = enc.problem
+    mentee = problem.mentees[row]
+    mentors = problem.mentors
+    unit = problem.distance_unit
+    changes: list[Change] = []
+    if f.nearest >= 0:
+        near = mentors[f.nearest]
+        limit = math.ceil(f.nearest_distance * (1 + 1e-9))
+        if chord2_of_distance(limit, unit) < f.nearest_chord2:
+            limit += 1
+        changes.append(
+            Change(
+                "travel_limit",
+                f"raise the travel limit from {mentee.travel_limit:g} to {limit} {unit} "
+                f"(mentor {near.id} is {f.nearest_distance:.1f} {unit} away)",
+                mentor=near.id,
+                value=limit,
+            )
+        )
+    for k, g in enumerate(enc.vocab["gender"]):
+        if (f.genders >> k) & 1:
+            changes.append(Change("gender_preference", f"also accept a {g} mentor", value=g))
+    if f.language_change:
+        changes.append(
+            Change(
+                "shared_language",
+                f"accept a mentor who does not speak {describe_list(mentee.languages)} "
+                "(for example with an interpreter)",
+            )
+        )
+    if f.extra >= 0:
+        cap = mentors[f.extra].capacity
         changes.append(
             Change(
                 "extra_place",
-                f"give mentor {mentors[j].id} one more place ({cap + 1} instead of {cap}) and "
-                "lock this pair: everyone matched now can stay matched",
-                mentor=mentors[j].id,
+                f"give mentor {mentors[f.extra].id} one more place ({cap + 1} instead of {cap}) "
+                "and lock this pair: everyone matched now can stay matched",
+                mentor=mentors[f.extra].id,
                 value=cap + 1,
             )
         )
-    return UnmatchedMentee(mentee.id, tuple(reasons), tuple(changes))
+    return UnmatchedMentee(mentee.id, (_reason(enc, row, f, strict),), tuple(changes))

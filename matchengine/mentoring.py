@@ -465,6 +465,7 @@ def solve_mentoring(
             priority=inst.priority,
             strict_priority=problem.objective.fairness,
             excluded=inst.scanner.excluded,
+            kernel_data=inst.scanner.kernel_data,
         )
 
     unmatched = explain()

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
-from matchengine import parse_mentoring_problem, solve_mentoring
+from matchengine import explain, parse_mentoring_problem, solve_mentoring
 from matchengine.explain import _detail
 from matchengine.geo import distance
 from matchengine.tests.mentoring_cases import problems, reference_fit
@@ -224,3 +224,20 @@ def test_a_matching_and_a_compatible_personality_are_told_apart() -> None:
     details = {c.detail for p in solve_mentoring(problem).pairs for c in p.criteria}
     assert "both calm" in details
     assert "compatible personalities: lively and calm" in details
+
+
+@SLOW
+@given(problems(max_mentees=12, max_mentors=5))
+def test_the_compiled_pass_finds_the_same_reasons_and_changes_as_numpy(
+    data: dict[str, Any],
+) -> None:
+    problem = parse_mentoring_problem(data)
+    saved = explain.COMPILED_EXPLAIN
+    try:
+        explain.COMPILED_EXPLAIN = True
+        compiled = solve_mentoring(problem).unmatched
+        explain.COMPILED_EXPLAIN = False
+        plain = solve_mentoring(problem).unmatched
+    finally:
+        explain.COMPILED_EXPLAIN = saved
+    assert compiled == plain
