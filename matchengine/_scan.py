@@ -287,50 +287,6 @@ def _kernel(
     return out_r[:n_out], out_c[:n_out], out_f[:n_out], counted
 
 
-@jit
-def chord_points_block(
-    rows: IntArray,
-    a_xyz: F64,
-    b_xyz: F64,
-    a_loc: BoolArray,
-    b_loc: BoolArray,
-    dist_pts: float,
-    scale2: float,
-    radius: float,
-    scale: float,
-    coeffs: F64,
-    chord2: F64,
-    points: IntArray,
-) -> None:
-    """Squared chords (4.0 where either person has no location) and distance points for
-    ``rows`` x every mentor, into ``chord2`` and ``points``: ``scoring.chord2_block`` and
-    ``scoring.distance_points`` pair by pair, with the same operations in the same order, so the
-    same bits, in one pass over memory instead of a dozen (explanations of unmatched mentees).
-    """
-    m = b_xyz.shape[0]
-    for r in range(rows.size):
-        i = rows[r]
-        ax = a_xyz[i, 0]
-        ay = a_xyz[i, 1]
-        az = a_xyz[i, 2]
-        here = a_loc[i]
-        for j in range(m):
-            if here and b_loc[j]:
-                dx = ax - b_xyz[j, 0]
-                dy = ay - b_xyz[j, 1]
-                dz = az - b_xyz[j, 2]
-                c2 = dx * dx + dy * dy
-                c2 = c2 + dz * dz
-                chord2[r, j] = c2
-                if dist_pts > 0.0 and c2 < scale2:
-                    points[r, j] = _distance_points(c2, radius, scale, dist_pts, coeffs)
-                else:
-                    points[r, j] = 0
-            else:
-                chord2[r, j] = 4.0
-                points[r, j] = 0
-
-
 #: Names shown per list in an unmatched mentee's reason (``explain._names``), plus one.
 SHOWN = 6
 

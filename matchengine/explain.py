@@ -24,7 +24,7 @@ from matchengine._jit import HAVE_JIT
 from matchengine._parallel import in_order
 from matchengine.candidates import _bits
 from matchengine.constraints import describe_list
-from matchengine.geo import EARTH_RADIUS, chord2_of_distance, great_circle_from_chord2
+from matchengine.geo import chord2_of_distance, great_circle_from_chord2
 from matchengine.model import CRITERIA, POINTS_PER_UNIT, Person
 from matchengine.result import Change, CriterionScore, ProposedPair, UnmatchedMentee
 from matchengine.scoring import (
@@ -235,12 +235,11 @@ def _people(count: int, word: str = "mentor") -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-#: Squared chords and distance points from one compiled pass (the same bits as numpy's).
-COMPILED_FACTS = HAVE_JIT
-
-
 class _Rows:
-    """Pair facts for a few mentees against every mentor, computed in one batch."""
+    """Pair facts for a few mentees against every mentor, computed in one batch by numpy.
+
+    Without numba, and in the tests as the reference for ``_scan.explain_block``.
+    """
 
     def __init__(self, enc: Encoding, rows: IntArray, excluded: dict[int, IntArray]) -> None:
         self.enc = enc
@@ -253,20 +252,8 @@ class _Rows:
         self.mentor_gender_ok = (enc.gender_a[rows, ng:] @ enc.gender_b[:, ng:].T) == 0
         both = enc.located_a[rows][:, None] & enc.located_b[None, :]
         self.both = both
-        if COMPILED_FACTS:
-            self.chord2 = np.empty((rows.size, m), dtype=np.float64)
-            points = np.empty((rows.size, m), dtype=np.int64)
-            problem = enc.problem
-            _scan.chord_points_block(
-                rows, enc.xyz_a, enc.xyz_b, enc.located_a, enc.located_b,
-                float(enc.distance_points), float(enc.scale2),
-                float(EARTH_RADIUS[problem.distance_unit]), float(problem.distance_scale),
-                _scan._ASIN, self.chord2, points,
-            )  # fmt: skip
-            self.fit += points
-        else:
-            self.chord2 = np.where(both, chord2_block(enc, rows, cols), 4.0)
-            self.fit += np.where(both, distance_points(enc, self.chord2), 0)
+        self.chord2 = np.where(both, chord2_block(enc, rows, cols), 4.0)
+        self.fit += np.where(both, distance_points(enc, self.chord2), 0)
         mentor_reach = self.chord2 <= enc.limit2_b[None, :]
         self.mentor_ok = np.where(both, mentor_reach, ~enc.has_limit_b[None, :])
         mentee_reach = self.chord2 <= enc.limit2_a[rows][:, None]

@@ -138,32 +138,6 @@ def test_a_gender_nobody_speaking_the_language_has_is_named_in_words() -> None:
     assert _matched(_apply(data, "mia", relax))["mia"] == "tes"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems())
-def test_the_compiled_distance_facts_are_the_numpy_ones_bit_for_bit(data: dict[str, Any]) -> None:
-    # Explanations take squared chords and distance points from one compiled pass when numba
-    # is there (explain._Rows); they must equal the numpy computation exactly, or a reason or
-    # a travel-limit change could differ between machines.
-    import numpy as np
-
-    from matchengine import explain
-    from matchengine.scoring import encode
-
-    problem = parse_mentoring_problem(data)
-    enc = encode(problem, problem.mentees)
-    rows = np.arange(len(problem.mentees), dtype=np.int64)
-    saved = explain.COMPILED_FACTS
-    try:
-        explain.COMPILED_FACTS = True
-        compiled = explain._Rows(enc, rows, {})
-        explain.COMPILED_FACTS = False
-        plain = explain._Rows(enc, rows, {})
-    finally:
-        explain.COMPILED_FACTS = saved
-    assert np.array_equal(compiled.chord2, plain.chord2)
-    assert np.array_equal(compiled.fit, plain.fit)
-
-
 def _check_pair_details(problem: Any) -> int:
     """Every pair's criteria are its own: points from the rules, details from its two people."""
     result = solve_mentoring(problem)
