@@ -519,7 +519,9 @@ def _solve(
 
 
 @jit
-def _short_mentors(indptr: IntArray, acol: IntArray, cap: IntArray, sstart: IntArray) -> BoolArray:
+def _short_mentors(
+    indptr: IntArray, acol: IntArray, cap: IntArray, sstart: IntArray, start: IntArray
+) -> BoolArray:
     """Mentors that every maximum-cardinality matching fills while some mentee is left out.
 
     A maximum matching by breadth-first augmenting paths (rounds of Kuhn's algorithm: marks
@@ -527,6 +529,9 @@ def _short_mentors(indptr: IntArray, acol: IntArray, cap: IntArray, sstart: IntA
     reachable from the unmatched mentees by alternating paths, which are the ones the last round
     marked. With equal priorities their optimal prices are about one priority unit each: the
     solver starting from there searches far less than from zero (``flow.solve``).
+
+    ``start`` (mentor per mentee, -1 for none) is a matching on these arcs to grow from, such
+    as an earlier auction's on fewer arcs; mentees it leaves out are first placed greedily.
     """
     n = indptr.size - 1
     m = cap.size
@@ -534,6 +539,14 @@ def _short_mentors(indptr: IntArray, acol: IntArray, cap: IntArray, sstart: IntA
     holder = np.full(int(sstart[m]), -1, dtype=np.int64)
     load = np.zeros(m, dtype=np.int64)
     for i in range(n):
+        j = start[i]
+        if j >= 0 and load[j] < cap[j]:
+            holder[sstart[j] + load[j]] = i
+            load[j] += 1
+            mate[i] = j
+    for i in range(n):
+        if mate[i] >= 0:
+            continue
         for a in range(indptr[i], indptr[i + 1]):
             j = acol[a]
             if load[j] < cap[j]:

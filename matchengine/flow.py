@@ -15,6 +15,7 @@ graph:
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -326,7 +327,7 @@ def _seed(
         # mentee no new pair tempts by more than the finest step, so only those bid again.
         # New pairs can change which mentors are contested: their prices move by a priority
         # unit, which the finest step would take a price war to cover.
-        contested = np.repeat(_short_mentors(indptr, cols, cap, warm.sstart), cap)
+        contested = np.repeat(_short_mentors(indptr, cols, cap, warm.sstart, mate), cap)
         price -= np.where(price >= unit, unit, 0)
         price += np.where(contested, unit, 0)
         cheapest = np.zeros(m, dtype=np.int64)
@@ -346,7 +347,7 @@ def _seed(
     else:
         # Mentors some left-out mentee could take are worth about one priority unit in the
         # optimum; the auction starts them there and works out the fits.
-        contested = _short_mentors(indptr, cols, cap, warm.sstart)
+        contested = _short_mentors(indptr, cols, cap, warm.sstart, np.full(n, -1, np.int64))
         price = np.repeat(np.where(contested, unit, 0), cap).astype(np.int64)
         eps_start, keep = max(1, int((w - unit).max()) // 4), False
         slot_holder = np.full(price.size, -1, dtype=np.int64)
@@ -516,7 +517,6 @@ def check_duals(graph: Graph, sol: Solution, u: IntArray, v: IntArray) -> int:
         raise CertificateError("a dual value is negative")
     if (u[graph.rows] + v[graph.cols] < graph.weights).any():
         raise CertificateError("a candidate pair is not covered by the duals")
-    # Python ints: the sum of many large weights must not wrap.
-    return int(sum(int(x) for x in u.tolist())) + int(
-        sum(int(c) * int(p) for c, p in zip(graph.capacity.tolist(), v.tolist(), strict=True))
-    )
+    # Python ints (``tolist``): the sum of many large weights must not wrap.
+    total: int = sum(u.tolist()) + sum(map(operator.mul, graph.capacity.tolist(), v.tolist()))
+    return total

@@ -77,17 +77,22 @@ class Pool:
     pairs_scored: int
 
     def add(self, rows: IntArray, cols: IntArray, fits: IntArray, m: int) -> None:
-        all_rows = np.concatenate([self.rows, rows])
-        all_cols = np.concatenate([self.cols, cols])
-        code = all_rows * m + all_cols
-        # A stable sort keeps the first occurrence, so pairs already in the graph stay there.
+        """Add scored pairs, keeping the pool sorted; pairs it already holds stay as they are."""
+        code = rows * m + cols
         order = np.argsort(code, kind="stable")
         code = code[order]
-        first = order[np.r_[True, code[1:] != code[:-1]]] if code.size else order
-        in_graph = np.concatenate([self.in_graph, np.zeros(rows.size, dtype=bool)])
-        self.rows, self.cols = all_rows[first], all_cols[first]
-        self.fits = np.concatenate([self.fits, fits])[first]
-        self.in_graph = in_graph[first]
+        first = np.r_[True, code[1:] != code[:-1]] if code.size else np.zeros(0, dtype=bool)
+        order, code = order[first], code[first]
+        held = self.rows * m + self.cols
+        at = np.searchsorted(held, code)
+        if held.size:
+            new = held[np.minimum(at, held.size - 1)] != code
+            order, at = order[new], at[new]
+        # Merged in place of a sort of the whole pool: later rounds add few pairs to many.
+        self.rows = np.insert(self.rows, at, rows[order])
+        self.cols = np.insert(self.cols, at, cols[order])
+        self.fits = np.insert(self.fits, at, fits[order])
+        self.in_graph = np.insert(self.in_graph, at, False)
 
 
 @dataclass(frozen=True)

@@ -310,3 +310,38 @@ def test_the_linear_arc_sorts_match_numpys_stable_sort(pairs: list[tuple[int, in
     cptr = np.zeros(11, dtype=np.int64)
     np.cumsum(np.bincount(cols, minlength=10), out=cptr[1:])
     assert np.array_equal(_stable_by_key(cols, cptr), np.argsort(cols, kind="stable"))
+
+
+@FAST
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4), st.integers(0, 99)), max_size=25),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4), st.integers(0, 99)), max_size=25),
+)
+def test_the_pool_stays_sorted_and_keeps_what_it_already_holds(
+    first: list[tuple[int, int, int]], second: list[tuple[int, int, int]]
+) -> None:
+    from matchengine.mentoring import Pool
+
+    def arrays(items: list[tuple[int, int, int]]) -> tuple[IntArray, IntArray, IntArray]:
+        a = np.array(items, dtype=np.int64).reshape(-1, 3)
+        return a[:, 0].copy(), a[:, 1].copy(), a[:, 2].copy()
+
+    empty = np.zeros(0, dtype=np.int64)
+    pool = Pool(empty, empty, empty, np.zeros(0, dtype=bool), empty, np.zeros(6, bool), 0)
+    pool.add(*arrays(first), 5)
+    pool.in_graph[::2] = True
+    before = {
+        (r, c): (f, g)
+        for r, c, f, g in zip(pool.rows, pool.cols, pool.fits, pool.in_graph, strict=True)
+    }
+    pool.add(*arrays(second), 5)
+    codes = pool.rows * 5 + pool.cols
+    assert (np.diff(codes) > 0).all()
+    expected = dict(before)
+    for r, c, f in first + second:
+        expected.setdefault((r, c), (f, False))
+    got = {
+        (r, c): (f, g)
+        for r, c, f, g in zip(pool.rows, pool.cols, pool.fits, pool.in_graph, strict=True)
+    }
+    assert got == expected
