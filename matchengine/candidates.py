@@ -28,7 +28,7 @@ _KERNEL: Any = _scan._kernel
 
 #: Pairs (members x reachable mentors) per kernel call: sets how often progress is reported
 #: and how evenly the batches share out among threads.
-BATCH = 1 << 22
+BATCH = 1 << 20
 #: Map cell size in degrees, about 35 by 32 miles in the UK: larger cells score more pairs in
 #: vain but save per-block overhead; this size was fastest at 1,000 to 50,000 mentees.
 CELL_LAT, CELL_LON = 0.5, 0.75
