@@ -370,24 +370,21 @@ def build_problem(
         rows = Membership.objects.filter(scheme=scheme, role=role, status__in=PARTICIPATING)
         if role == Role.MENTEE:
             rows = rows.filter(waiting_since__isnull=False)
-        plain = [f"person__{f}" for f in PERSON_FIELDS if f not in JSON_FIELDS]
+        plain = [f for f in PERSON_FIELDS if f not in JSON_FIELDS]
         as_text = {
             f"json_{n}": Cast(f"person__{f}", TextField()) for n, f in enumerate(JSON_FIELDS)
         }
-        found = rows.order_by("person_id").values(*plain, **as_text)
-        return [
-            {
-                **{k: v for k, v in r.items() if not k.startswith("json_")},
-                **{f"person__{f}": r[f"json_{n}"] for n, f in enumerate(JSON_FIELDS)},
-            }
-            for r in found
-        ]
+        # Tuples, named once per read: JSON columns come back as text (parsed with a cache).
+        found = rows.order_by("person_id").values_list(
+            *(f"person__{f}" for f in plain), *as_text.values()
+        )
+        keys = (*plain, *JSON_FIELDS)
+        return [dict(zip(keys, r, strict=True)) for r in found]
 
     names: dict[int, str] = {}
     scheme_limit = settings["scheme_travel_limit"] if settings["hard"]["travel_limit"] else None
     mentees: list[Person] = []
-    for raw in people(Role.MENTEE):
-        row = {k.removeprefix("person__"): v for k, v in raw.items()}
+    for row in people(Role.MENTEE):
         since = waiting.get(row["id"])
         if since is None:
             continue
@@ -399,8 +396,7 @@ def build_problem(
             person = _replace_limit(person, scheme_limit)
         mentees.append(person)
     mentors: list[Person] = []
-    for raw in people(Role.MENTOR):
-        row = {k.removeprefix("person__"): v for k, v in raw.items()}
+    for row in people(Role.MENTOR):
         capacity = free.get(row["id"])
         if capacity is None:
             continue

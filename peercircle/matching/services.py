@@ -185,29 +185,29 @@ def _execute(run: MatchRun, on_progress: ProgressHook | None) -> MatchRun:
         bulk_insert(
             ProposedPair,
             (
-                ProposedPair(
-                    organisation_id=run.organisation_id,
-                    run_id=run.pk,
-                    mentee_id=p["mentee"],
-                    mentor_id=p["mentor"],
-                    score=p["score"],
-                    distance=p["distance"],
-                    explanation=p["criteria"],
-                    locked=p["locked"],
-                )
+                {
+                    "organisation_id": run.organisation_id,
+                    "run_id": run.pk,
+                    "mentee_id": p["mentee"],
+                    "mentor_id": p["mentor"],
+                    "score": p["score"],
+                    "distance": p["distance"],
+                    "explanation": p["criteria"],
+                    "locked": p["locked"],
+                }
                 for p in pairs
             ),
         )
         bulk_insert(
             UnmatchedEntry,
             (
-                UnmatchedEntry(
-                    organisation_id=run.organisation_id,
-                    run_id=run.pk,
-                    person_id=u["person"],
-                    reasons=u["reasons"],
-                    changes=u["changes"],
-                )
+                {
+                    "organisation_id": run.organisation_id,
+                    "run_id": run.pk,
+                    "person_id": u["person"],
+                    "reasons": u["reasons"],
+                    "changes": u["changes"],
+                }
                 for u in unmatched
             ),
         )

@@ -233,25 +233,24 @@ def test_saving_a_proposal_in_bulk_writes_exactly_what_the_orm_would(cast: Cast)
     written = bulk_insert(
         ProposedPair,
         [
-            ProposedPair(
-                organisation_id=cast.org.pk,
-                run_id=run.pk,
-                mentee_id=w["nia"].pk,
-                mentor_id=w["tom"].pk,
-                score=2.5,
-                distance=None,
-                explanation=tricky,
-                locked=True,
-            ),
-            ProposedPair(
-                organisation_id=cast.org.pk,
-                run_id=run.pk,
-                mentee_id=w["mia"].pk,
-                mentor_id=w["tom"].pk,
-                score=0.0,
-                distance=3.25,
-                explanation=[],
-            ),
+            {
+                "organisation_id": cast.org.pk,
+                "run_id": run.pk,
+                "mentee_id": w["nia"].pk,
+                "mentor_id": w["tom"].pk,
+                "score": 2.5,
+                "distance": None,
+                "explanation": tricky,
+                "locked": True,
+            },
+            {
+                "organisation_id": cast.org.pk,
+                "run_id": run.pk,
+                "mentee_id": w["mia"].pk,
+                "mentor_id": w["tom"].pk,
+                "score": 0.0,
+                "distance": 3.25,
+            },
         ],
     )
     assert written == 2
@@ -266,3 +265,8 @@ def test_saving_a_proposal_in_bulk_writes_exactly_what_the_orm_would(cast: Cast)
         assert (row.state, row.answer, row.origin) == (fresh.state, fresh.answer, fresh.origin)
         assert row.answer_comment == "" and row.answered_by is None and row.relationship is None
     assert bulk_insert(UnmatchedEntry, []) == 0
+    # A misspelt field is refused before anything is written.
+    before = ProposedPair.objects.filter(run=run).count()
+    with pytest.raises(ValueError, match="no field 'scroe'"):
+        bulk_insert(ProposedPair, [{"run_id": run.pk, "scroe": 1.0}])
+    assert ProposedPair.objects.filter(run=run).count() == before
