@@ -98,6 +98,8 @@ def _kernel(
     radius: float,
     scale: float,
     coeffs: F64,
+    b_id: IntArray,
+    b_at: IntArray,
     out_col: IntArray,
     out_fit: IntArray,
     out_count: IntArray,
@@ -157,9 +159,10 @@ def _kernel(
                 if g_cd[q] > far:
                     break
                 j = g_col[q]
+                jo = b_id[j]
                 vj = 0
                 if mode == 1:
-                    vj = v[j]
+                    vj = v[jo]
                     if vj >= lim:
                         continue
                 else:
@@ -193,11 +196,11 @@ def _kernel(
                     hi = ehi
                     while lo < hi:
                         mid = (lo + hi) >> 1
-                        if ex_col[mid] < j:
+                        if ex_col[mid] < jo:
                             lo = mid + 1
                         else:
                             hi = mid
-                    if lo < ehi and ex_col[lo] == j:
+                    if lo < ehi and ex_col[lo] == jo:
                         continue
                 # Fit without distance, then the most distance could add.
                 fit = 0
@@ -227,12 +230,12 @@ def _kernel(
                         out_c = c3
                         out_f = f2
                     out_r[n_out] = i
-                    out_c[n_out] = j
+                    out_c[n_out] = jo
                     out_f[n_out] = fit
                     n_out += 1
                     continue
                 # Top-K: the heap's top is the worst kept pair (lowest fit, then last mentor).
-                if n_h == size and (ub < hf[0] or (ub == hf[0] and j > hc[0])):
+                if n_h == size and (ub < hf[0] or (ub == hf[0] and jo > hc[0])):
                     continue
                 if near_enough:
                     fit += _distance_points(c2, radius, scale, dist_pts, coeffs)
@@ -241,15 +244,15 @@ def _kernel(
                     n_h += 1
                     while k > 0:
                         par = (k - 1) >> 1
-                        if hf[par] < fit or (hf[par] == fit and hc[par] > j):
+                        if hf[par] < fit or (hf[par] == fit and hc[par] > jo):
                             break
                         hf[k] = hf[par]
                         hc[k] = hc[par]
                         k = par
                     hf[k] = fit
-                    hc[k] = j
+                    hc[k] = jo
                     continue
-                if fit < hf[0] or (fit == hf[0] and j > hc[0]):
+                if fit < hf[0] or (fit == hf[0] and jo > hc[0]):
                     continue
                 k = 0
                 while True:
@@ -260,13 +263,13 @@ def _kernel(
                         hf[c + 1] < hf[c] or (hf[c + 1] == hf[c] and hc[c + 1] > hc[c])
                     ):
                         c += 1
-                    if hf[c] > fit or (hf[c] == fit and hc[c] < j):
+                    if hf[c] > fit or (hf[c] == fit and hc[c] < jo):
                         break
                     hf[k] = hf[c]
                     hc[k] = hc[c]
                     k = c
                 hf[k] = fit
-                hc[k] = j
+                hc[k] = jo
             if mode == 1:
                 continue
             # Best first: sort the kept pairs by (-fit, mentor).
@@ -330,6 +333,8 @@ def explain_block(
     radius: float,
     scale: float,
     coeffs: F64,
+    b_id: IntArray,
+    b_at: IntArray,
     flags: IntArray,
     genders: IntArray,
     counts: IntArray,
@@ -382,7 +387,8 @@ def explain_block(
         for k in range(SHOWN):
             shown[r, k] = -1
             shown[r, SHOWN + k] = -1
-        for j in range(m):
+        for jo in range(m):
+            j = b_at[jo]
             lang = True
             if nl:
                 lang = False
@@ -415,17 +421,17 @@ def explain_block(
                 hi = ehi
                 while lo < hi:
                     mid = (lo + hi) >> 1
-                    if ex_col[mid] < j:
+                    if ex_col[mid] < jo:
                         lo = mid + 1
                     else:
                         hi = mid
-                if lo < ehi and ex_col[lo] == j:
+                if lo < ehi and ex_col[lo] == jo:
                     keep = False
             ready = g_mentor and m_reach and keep
             allowed = lang and g_mentee and g_mentor and reach and m_reach and keep
             # The fit is only worked out for the pairs a change or an extra place could use.
             need = ready and (
-                (allowed and full[j])
+                (allowed and full[jo])
                 or (lang and g_mentee and wants_travel and both and not reach)
                 or (reach and lang and not g_mentee and (try_genders[i] >> b_gown[j]) & 1 != 0)
                 or (reach and nl and g_mentee and not lang)
@@ -440,7 +446,7 @@ def explain_block(
                         fit += p * popcount(a_bits[i, w] & b_bits[j, w])
                 if both and dist_pts > 0.0 and c2 < scale2:
                     fit += _distance_points(c2, radius, scale, dist_pts, coeffs)
-                gain = base + fit - high[j]
+                gain = base + fit - high[jo]
                 works = gain >= big if strict else gain > 0
             if lang:
                 f |= 1
@@ -454,17 +460,17 @@ def explain_block(
                                 f |= 16
             if allowed:
                 if n_allowed < SHOWN:
-                    shown[r, n_allowed] = j
+                    shown[r, n_allowed] = jo
                 n_allowed += 1
-                if full[j]:
+                if full[jo]:
                     if fit > extra_fit:
                         extra_fit = fit
-                        extra_j = j
+                        extra_j = jo
                 else:
                     n_free += 1
             elif lang and g_mentee and g_mentor and reach and m_reach:
                 if n_banned < SHOWN:
-                    shown[r, SHOWN + n_banned] = j
+                    shown[r, SHOWN + n_banned] = jo
                 n_banned += 1
             if not need:
                 continue
@@ -473,7 +479,7 @@ def explain_block(
                 if d < best_d:
                     best_d = d
                     best_c2 = c2
-                    near_j = j
+                    near_j = jo
             if not reach:
                 continue
             if lang and not g_mentee and (try_genders[i] >> b_gown[j]) & 1:
@@ -483,7 +489,7 @@ def explain_block(
             if nl and g_mentee and not lang:
                 lang_pts = 0
                 for w in range(n_la):
-                    lang_pts += la_pts[i] * popcount(la_bits[i, w] & lb_bits[j, w])
+                    lang_pts += la_pts[i] * popcount(la_bits[i, w] & lb_bits[jo, w])
                 gain_l = gain - lang_pts
                 if (gain_l >= big) if strict else (gain_l > 0):
                     f |= 32

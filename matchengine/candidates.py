@@ -292,7 +292,11 @@ class Scanner:
         return _collect(out_r, out_c, out_f, bound, scored)
 
     def _batches(self, rows: IntArray) -> list[Batch]:
-        """The groups of ``rows`` flattened for the kernels, in batches of about BATCH pairs."""
+        """The groups of ``rows`` flattened for the kernels, in batches of about BATCH pairs.
+
+        Mentors are given by where the kernel data stores them (``_kernel_data``).
+        """
+        stored = self.kernel_data[-1]
         out: list[Batch] = []
         mem: list[IntArray] = []
         col: list[IntArray] = []
@@ -302,7 +306,7 @@ class Scanner:
             if cols.size == 0 or members.size == 0:
                 continue
             mem.append(members)
-            col.append(cols)
+            col.append(stored[cols])
             rings.append(self._rings[k])
             pairs += int(members.size) * int(cols.size)
             if pairs >= BATCH:
@@ -373,23 +377,30 @@ def _kernel_data(enc: Encoding, excluded: dict[int, IntArray]) -> tuple[Any, ...
         ex_col[ex_ptr[row] : ex_ptr[row + 1]] = np.sort(banned)
     if ng > 63:
         raise AssertionError("more than 63 genders")
+    # Mentors' data is stored in map order: a group's reachable mentors, read for every member,
+    # then sit together in memory (a fifth off the scan at 50,000 mentees). The kernels read it
+    # at ``b_at[j]`` and report and break ties by the mentor's own index ``b_id``.
+    b_id = _map_order(enc.xyz_b, enc.located_b)
+    b_at = np.empty(m, dtype=np.int64)
+    b_at[b_id] = np.arange(m, dtype=np.int64)
+    b_words = np.concatenate(b_bits, axis=1) if b_bits else np.zeros((m, 1), np.uint64)
     return (
         enc.xyz_a,
-        enc.xyz_b,
+        np.ascontiguousarray(enc.xyz_b[b_id]),
         enc.located_a,
-        enc.located_b,
+        enc.located_b[b_id],
         enc.limit2_a,
-        enc.limit2_b,
+        enc.limit2_b[b_id],
         enc.has_limit_a,
-        enc.has_limit_b,
+        enc.has_limit_b[b_id],
         bool(enc.travel_hard),
         np.argmax(enc.gender_a[:, ng:], axis=1).astype(np.int64),
         _bits(enc.gender_a[:, :ng] > 0)[:, 0].astype(np.int64),
-        np.argmax(enc.gender_b[:, :ng], axis=1).astype(np.int64),
-        _bits(enc.gender_b[:, ng:] > 0)[:, 0].astype(np.int64),
+        np.argmax(enc.gender_b[:, :ng], axis=1).astype(np.int64)[b_id],
+        _bits(enc.gender_b[:, ng:] > 0)[:, 0].astype(np.int64)[b_id],
         enc.needs_language,
         _bits(enc.lang_a > 0),
-        _bits(enc.lang_b > 0),
+        np.ascontiguousarray(_bits(enc.lang_b > 0)[b_id]),
         ex_ptr,
         ex_col,
         np.ascontiguousarray(np.concatenate(a_bits, axis=1))
@@ -398,15 +409,23 @@ def _kernel_data(enc: Encoding, excluded: dict[int, IntArray]) -> tuple[Any, ...
         np.ascontiguousarray(np.concatenate(a_pts, axis=1))
         if a_pts
         else np.zeros((n, 1), np.int64),
-        np.ascontiguousarray(np.concatenate(b_bits, axis=1))
-        if b_bits
-        else np.zeros((m, 1), np.uint64),
+        np.ascontiguousarray(b_words[b_id]),
         float(enc.distance_points),
         float(enc.scale2),
         float(EARTH_RADIUS[unit]),
         float(problem.distance_scale),
         _scan._ASIN,
+        b_id,
+        b_at,
     )
+
+
+def _map_order(xyz: F64, located: npt.NDArray[np.bool_]) -> IntArray:
+    """Mentors by map cell (about 17 miles north to south), then longitude; no location last."""
+    lat = np.degrees(np.arcsin(np.clip(xyz[:, 2], -1.0, 1.0)))
+    lon = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
+    order: IntArray = np.lexsort((lon, np.floor(lat / 0.25), ~located)).astype(np.int64)
+    return order
 
 
 def _collect(
