@@ -10,7 +10,7 @@ products and sums are exact in any order: the same pair scores the same wherever
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import count
 from operator import attrgetter
@@ -33,40 +33,8 @@ LINEAR_CRITERIA = tuple(c for c in CRITERIA if c != "distance")
 NO_GENDER = "\x00none"
 
 
-def _gender_items(person: Person) -> tuple[str, ...]:
-    return (person.gender or NO_GENDER,)
-
-
 def _one_or_none(value: str | None) -> tuple[str, ...]:
     return () if value is None else (value,)
-
-
-#: How each criterion reads a person's items, per role (mentees bring needs, mentors
-#: experience). A table rather than a chain of tests: encoding calls it once per person and
-#: criterion, a million times at 50,000 mentees.
-_ITEMS: dict[tuple[str, str], Callable[[Person], tuple[str, ...]]] = {}
-for _role in ("mentee", "mentor"):
-    _ITEMS[("language", _role)] = attrgetter("languages")
-    _ITEMS[("culture", _role)] = attrgetter("culture")
-    _ITEMS[("work_types", _role)] = attrgetter("work_types")
-    _ITEMS[("background", _role)] = attrgetter("background")
-    _ITEMS[("gender", _role)] = _gender_items
-    _ITEMS[("personality", _role)] = lambda p: _one_or_none(p.personality)
-    _ITEMS[("learning_style", _role)] = lambda p: _one_or_none(p.learning_style)
-_ITEMS[("experience", "mentee")] = attrgetter("needs")
-_ITEMS[("experience", "mentor")] = attrgetter("experience")
-
-
-def _item_getter(criterion: str, role: str) -> Callable[[Person], tuple[str, ...]]:
-    getter = _ITEMS.get((criterion, role))
-    if getter is None:
-        raise AssertionError(criterion)
-    return getter
-
-
-def _items(person: Person, criterion: str, role: str) -> tuple[str, ...]:
-    """The items a person brings to a criterion (mentees bring needs, mentors experience)."""
-    return _item_getter(criterion, role)(person)
 
 
 def _hour_matrix(side: _Profiles) -> BoolArray:
@@ -107,7 +75,8 @@ class _Profiles:
         return found
 
 
-#: The person field each criterion reads, per role, and how a value of it becomes items.
+#: The person field each criterion reads, per role (mentees bring needs, mentors experience);
+#: ``_items_of`` turns a value of it into items.
 _FIELD = {
     "language": ("languages", "languages"),
     "culture": ("culture", "culture"),
@@ -121,6 +90,7 @@ _FIELD = {
 
 
 def _items_of(criterion: str, value: object) -> tuple[str, ...]:
+    """The items a value of the criterion's field stands for."""
     if criterion == "gender":
         return (cast(str | None, value) or NO_GENDER,)
     if criterion in ("personality", "learning_style"):
@@ -195,7 +165,7 @@ def _mentee_points(
             b if a == mine else a for a, b in problem.compatible_personalities if mine in (a, b)
         }
         return {index[p]: round(total) for p in matches}
-    items = _items(person, criterion, "mentee")
+    items = _items_of(criterion, getattr(person, _FIELD[criterion][0]))
     if not items:
         return {}
     # Shared over the mentee's items: a mentor who covers all of them gets the full weight.
