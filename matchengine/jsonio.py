@@ -182,27 +182,17 @@ def _valid_hours(value: object) -> bool:
     return True
 
 
-#: Parsed hour lists and text lists by their content: schemes repeat a few working patterns and
-#: item lists across thousands of people, and the results are immutable.
-_HOURS_SEEN: dict[str, tuple[HourBlock, ...]] = {}
+#: Parsed text lists by their content: schemes repeat a few item lists across thousands of
+#: people, and the results are immutable.
 _TEXTS_SEEN: dict[tuple[str, ...], tuple[str, ...]] = {}
 _CACHE_LIMIT = 100_000
 
 
 def _hours(value: object, item: str) -> tuple[HourBlock, ...]:
-    # Keyed by the list's text, not its values: ``True`` and ``1.0`` equal ``1`` as values but
-    # print differently, so a hit always means input of the same types, already validated.
-    key = str(value) if type(value) is list else None
-    hit = None if key is None else _HOURS_SEEN.get(key)
-    if hit is not None:
-        return hit
     if _valid_hours(value):
-        hit = tuple(
-            HourBlock._make(t) for t in sorted(set(map(tuple, cast(list[list[int]], value))))
-        )
-        if key is not None and len(_HOURS_SEEN) < _CACHE_LIMIT:
-            _HOURS_SEEN[key] = hit
-        return hit
+        # Checked to be true ints in range, so the fast reader's cache applies.
+        triples = tuple(map(tuple, cast(list[list[int]], value)))
+        return _fast_hours(cast(tuple[tuple[int, int, int], ...], triples))
     blocks = []
     for k, raw in enumerate(_list(value, item)):
         where = f"{item}[{k}]"
@@ -343,8 +333,9 @@ class _MentorIn(_PersonIn, forbid_unknown_fields=True):
     capacity: _Count = 2
 
 
-#: Hours already read, by their tuple of (day, start, end): msgspec has checked every entry is
-#: a true int in range, so equal keys mean equal input.
+#: Hours already read, by their tuple of (day, start, end), for both readers: each has checked
+#: every entry is a true int in range first (``True`` equals 1 as a key), so equal keys mean
+#: equal input.
 _HOUR_TUPLES_SEEN: dict[tuple[tuple[int, int, int], ...], tuple[HourBlock, ...]] = {}
 
 
