@@ -25,17 +25,26 @@ sys.path.insert(0, str(HERE))
 
 from p1_generate import generate  # noqa: E402
 
-PEERS = ["greedy", "scipy_lsa", "lap_lapjv", "ortools_mcf", "matching_hr", "mentor_match"]
+PEERS = [
+    "greedy",
+    "scipy_lsa",
+    "lap_lapjv",
+    "ortools_mcf",
+    "ortools_every",
+    "matching_hr",
+    "mentor_match",
+]
 LABELS = {
     "engine": "matchengine (proven optimum)",
     "greedy": "greedy best-pair-first",
     "scipy_lsa": "SciPy linear_sum_assignment, places duplicated",
     "lap_lapjv": "lap.lapjv (LAPJV), places duplicated",
-    "ortools_mcf": "OR-Tools SimpleMinCostFlow, all pairs",
+    "ortools_mcf": "OR-Tools SimpleMinCostFlow, allowed pairs",
+    "ortools_every": "OR-Tools SimpleMinCostFlow, every pair (disallowed weigh 0)",
     "matching_hr": "matching HospitalResident (top-50 lists)",
     "mentor_match": "mentor-match (Munkres per round)",
 }
-EXACT = {"scipy_lsa", "lap_lapjv", "ortools_mcf"}
+EXACT = {"scipy_lsa", "lap_lapjv", "ortools_mcf", "ortools_every"}
 
 
 def run(name: str, path: Path, timeout: float, memory_gb: float) -> dict[str, Any]:
