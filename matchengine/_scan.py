@@ -60,8 +60,9 @@ def _kernel(
     mode: int,
     g_mem: IntArray,
     g_mptr: IntArray,
+    g_clo: IntArray,
+    g_chi: IntArray,
     g_col: IntArray,
-    g_cptr: IntArray,
     g_cd: F64,
     g_ctr: F64,
     keep: int,
@@ -122,8 +123,8 @@ def _kernel(
     n_words = a_bits.shape[1]
     n_lang = a_lang.shape[1]
     for g in range(g_mptr.size - 1):
-        c_lo = g_cptr[g]
-        c_hi = g_cptr[g + 1]
+        c_lo = g_clo[g]
+        c_hi = g_chi[g]
         cx = g_ctr[g, 0]
         cy = g_ctr[g, 1]
         cz = g_ctr[g, 2]

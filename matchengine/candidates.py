@@ -35,9 +35,10 @@ CELL_LAT, CELL_LON = 0.5, 0.75
 
 
 F64 = npt.NDArray[np.float64]
-#: Flattened groups: members, member offsets, mentors, mentor offsets, each mentor's chord from
-#: its group's centre, and the centres (NaN for a group measured from nowhere).
-Batch = tuple[IntArray, IntArray, IntArray, IntArray, F64, F64]
+#: Groups for a kernel call: members, member offsets, where each group's mentors start and end
+#: in the flat arrays of every group's mentors and of each mentor's chord from its group's
+#: centre (``Scanner._flat``), those two arrays, and the centres (NaN: measured from nowhere).
+Batch = tuple[IntArray, IntArray, IntArray, IntArray, IntArray, F64, F64]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Scanner:
         self._allowed: dict[int, npt.NDArray[np.uint8]] = {}
         self.excluded = excluded
         self._kernel_data: tuple[Any, ...] | None = None
+        self._flat_cache: tuple[IntArray, F64, IntArray, F64] | None = None
         self.usable = usable  # mentors with places left
         loc = enc.located_b[usable]
         self.located = usable[loc]
@@ -225,13 +227,13 @@ class Scanner:
         data = self.kernel_data
 
         def run(batch: Batch) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
-            g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr = batch
+            g_mem, g_mptr, g_clo, g_chi, g_col, g_cd, g_ctr = batch
             out_col = np.zeros((g_mem.size, keep + 1), dtype=np.int64)
             out_fit = np.zeros((g_mem.size, keep + 1), dtype=np.int64)
             out_count = np.zeros(g_mem.size, dtype=np.int64)
             none = np.zeros(0, dtype=np.int64)
             counted = _KERNEL(
-                0, g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr, keep, none, none, none, none,
+                0, g_mem, g_mptr, g_clo, g_chi, g_col, g_cd, g_ctr, keep, none, none, none, none,
                 0, 0, 0,
                 *data, out_col, out_fit, out_count,
             )[3]  # fmt: skip
@@ -274,11 +276,11 @@ class Scanner:
         data = self.kernel_data
 
         def run(batch: Batch) -> tuple[IntArray, IntArray, IntArray, int]:
-            g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr = batch
+            g_mem, g_mptr, g_clo, g_chi, g_col, g_cd, g_ctr = batch
             empty = np.zeros((0, 1), dtype=np.int64)
             r, c, f, k = _KERNEL(
-                1, g_mem, g_mptr, g_col, g_cptr, g_cd, g_ctr, 0, limit, u, v, base, fit_weight,
-                theta, near,
+                1, g_mem, g_mptr, g_clo, g_chi, g_col, g_cd, g_ctr, 0, limit, u, v, base,
+                fit_weight, theta, near,
                 *data, empty, empty, np.zeros(0, dtype=np.int64),
             )  # fmt: skip
             return r, c, f, int(k)
@@ -292,29 +294,54 @@ class Scanner:
         return _collect(out_r, out_c, out_f, bound, scored)
 
     def _batches(self, rows: IntArray) -> list[Batch]:
-        """The groups of ``rows`` flattened for the kernels, in batches of about BATCH pairs.
+        """The groups of ``rows`` for the kernels, in batches of about BATCH pairs.
 
-        Mentors are given by where the kernel data stores them (``_kernel_data``).
+        Every batch reads the same flat arrays of all groups' reachable mentors and their
+        chords (``_flat``), built once: each solve round scans again, and copying the groups'
+        mentors per call cost more than a fifth of a scan. Mentors are given by where the
+        kernel data stores them (``_kernel_data``).
         """
-        stored = self.kernel_data[-1]
+        chosen = self.groups(rows)
+        flat_col, flat_cd, starts, centres = self._flat()
         out: list[Batch] = []
+        ks: list[int] = []
         mem: list[IntArray] = []
-        col: list[IntArray] = []
-        rings: list[tuple[F64, F64]] = []
         pairs = 0
-        for k, members, cols in self.groups(rows):
+        for k, members, cols in chosen:
             if cols.size == 0 or members.size == 0:
                 continue
+            ks.append(k)
             mem.append(members)
-            col.append(stored[cols])
-            rings.append(self._rings[k])
             pairs += int(members.size) * int(cols.size)
             if pairs >= BATCH:
-                out.append(_flatten(mem, col, rings))
-                mem, col, rings, pairs = [], [], [], 0
+                out.append(_batch(ks, mem, flat_col, flat_cd, starts, centres))
+                ks, mem, pairs = [], [], 0
         if mem:
-            out.append(_flatten(mem, col, rings))
+            out.append(_batch(ks, mem, flat_col, flat_cd, starts, centres))
         return out
+
+    def _flat(self) -> tuple[IntArray, F64, IntArray, F64]:
+        """All groups' reachable mentors (as stored for the kernels) and chords, end to end,
+        each group's first position in them, and the groups' centres."""
+        if self._flat_cache is None:
+            stored = self.kernel_data[-1]
+            cached = self._cache if self._cache is not None else []
+            starts = np.zeros(len(cached) + 1, dtype=np.int64)
+            np.cumsum([cols.size for _, cols in cached], out=starts[1:])
+            empty = np.zeros(0, dtype=np.int64)
+            flat_col = stored[np.concatenate([cols for _, cols in cached])] if cached else empty
+            flat_cd = (
+                np.concatenate([chords for _, chords in self._rings]).astype(np.float64)
+                if cached
+                else np.zeros(0)
+            )
+            centres = (
+                np.ascontiguousarray(np.stack([c for c, _ in self._rings]), dtype=np.float64)
+                if cached
+                else np.zeros((0, 3))
+            )
+            self._flat_cache = (flat_col.astype(np.int64), flat_cd, starts, centres)
+        return self._flat_cache
 
     @property
     def kernel_data(self) -> tuple[Any, ...]:
@@ -323,18 +350,25 @@ class Scanner:
         return self._kernel_data
 
 
-def _flatten(mem: list[IntArray], col: list[IntArray], rings: list[tuple[F64, F64]]) -> Batch:
+def _batch(
+    ks: list[int],
+    mem: list[IntArray],
+    flat_col: IntArray,
+    flat_cd: F64,
+    starts: IntArray,
+    centres: F64,
+) -> Batch:
     mptr = np.zeros(len(mem) + 1, dtype=np.int64)
     np.cumsum([m.size for m in mem], out=mptr[1:])
-    cptr = np.zeros(len(col) + 1, dtype=np.int64)
-    np.cumsum([c.size for c in col], out=cptr[1:])
+    at = np.array(ks, dtype=np.int64)
     return (
         np.concatenate(mem).astype(np.int64),
         mptr,
-        np.concatenate(col).astype(np.int64),
-        cptr,
-        np.concatenate([chords for _, chords in rings]).astype(np.float64),
-        np.ascontiguousarray(np.stack([centre for centre, _ in rings]), dtype=np.float64),
+        starts[at],
+        starts[at + 1],
+        flat_col,
+        flat_cd,
+        np.ascontiguousarray(centres[at]),
     )
 
 
