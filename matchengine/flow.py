@@ -441,11 +441,13 @@ def low_prices(graph: Graph, sol: Solution) -> IntArray:
     raise CertificateError("mentor prices did not settle: the matching is not optimal")
 
 
-def high_prices(graph: Graph, sol: Solution) -> IntArray:
+def high_prices(graph: Graph, sol: Solution, v: IntArray | None = None) -> IntArray:
     """Most each mentor's last place is worth: the loss if they had one place fewer.
 
     Shortest paths to a free place: give up mentee i (losing w(i, j)), or move i to j' and free
-    a place there in turn. Mentors with a free place cost nothing.
+    a place there in turn. Mentors with a free place cost nothing. Given optimal mentor prices v
+    for the solution, every step is at least v_j - v_j', so Dijkstra's algorithm finds the paths
+    with the prices as potentials; the general relaxation is the fallback and the reference.
     """
     m = graph.capacity.size
     big = np.iinfo(np.int64).max // 4
@@ -460,6 +462,14 @@ def high_prices(graph: Graph, sol: Solution) -> IntArray:
     src = sol.mate[rows]
     keep = src >= 0
     src, cols, step = src[keep], cols[keep], own[rows[keep]] - graph.weights[free][keep]
+    if HAVE_JIT and v is not None:
+        reduced = step - v[src] + v[cols]
+        if (reduced >= 0).all() and not v[spare].any():
+            start = np.zeros(m + 1, dtype=np.int64)
+            np.cumsum(np.bincount(cols, minlength=m), out=start[1:])
+            by_col = _stable_by_key(cols, start)
+            _dijkstra(d, spare, v, start, src[by_col], reduced[by_col])
+            return d
     if HAVE_JIT:
         if _relax(d, spare, src, cols, step):
             return d
@@ -473,6 +483,88 @@ def high_prices(graph: Graph, sol: Solution) -> IntArray:
                 return d
             d = new
     raise CertificateError("mentor high prices did not settle: the matching is not optimal")
+
+
+@jit
+def _dijkstra(
+    d: IntArray, spare: BoolArray, v: IntArray, start: IntArray, src: IntArray, reduced: IntArray
+) -> None:
+    """``_relax``'s fixed point by Dijkstra's algorithm, in place.
+
+    Arcs from mentor c (``start[c]`` to ``start[c + 1]``) to the mentors ``src`` whose place c's
+    shortest path can free, with non-negative ``reduced`` steps (the step less the change in
+    price); labels are d - v, and every mentor starts at its own label (a multi-source search).
+    """
+    m = d.size
+    label = d - v
+    done = np.zeros(m, dtype=np.bool_)
+    heap_key = np.empty(m + src.size, dtype=np.int64)
+    heap_node = np.empty(m + src.size, dtype=np.int64)
+    size = 0
+    for x in range(m):
+        # Sift up: push every mentor with its starting label.
+        k = size
+        size += 1
+        while k > 0:
+            par = (k - 1) >> 1
+            if heap_key[par] < label[x] or (heap_key[par] == label[x] and heap_node[par] < x):
+                break
+            heap_key[k] = heap_key[par]
+            heap_node[k] = heap_node[par]
+            k = par
+        heap_key[k] = label[x]
+        heap_node[k] = x
+    while size > 0:
+        key = heap_key[0]
+        c = heap_node[0]
+        size -= 1
+        last_key = heap_key[size]
+        last_node = heap_node[size]
+        k = 0
+        while True:
+            child = 2 * k + 1
+            if child >= size:
+                break
+            if child + 1 < size and (
+                heap_key[child + 1] < heap_key[child]
+                or (
+                    heap_key[child + 1] == heap_key[child]
+                    and heap_node[child + 1] < heap_node[child]
+                )
+            ):
+                child += 1
+            if heap_key[child] > last_key or (
+                heap_key[child] == last_key and heap_node[child] > last_node
+            ):
+                break
+            heap_key[k] = heap_key[child]
+            heap_node[k] = heap_node[child]
+            k = child
+        heap_key[k] = last_key
+        heap_node[k] = last_node
+        if done[c] or key != label[c]:
+            continue
+        done[c] = True
+        for a in range(start[c], start[c + 1]):
+            j = src[a]
+            if spare[j] or done[j]:
+                continue
+            cand = key + reduced[a]
+            if cand < label[j]:
+                label[j] = cand
+                k = size
+                size += 1
+                while k > 0:
+                    par = (k - 1) >> 1
+                    if heap_key[par] < cand or (heap_key[par] == cand and heap_node[par] < j):
+                        break
+                    heap_key[k] = heap_key[par]
+                    heap_node[k] = heap_node[par]
+                    k = par
+                heap_key[k] = cand
+                heap_node[k] = j
+    for x in range(m):
+        d[x] = label[x] + v[x]
 
 
 @jit

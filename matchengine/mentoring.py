@@ -457,7 +457,7 @@ def solve_mentoring(
     unmatched_rows = [int(r) for r in inst.free.tolist() if r not in matched_rows]
     if progress is not None:
         progress("explaining", 0.0)
-    high = high_prices(best.graph, best.solution)
+    high = high_prices(best.graph, best.solution, best.v)
 
     def explain() -> list[UnmatchedMentee]:
         return explain_unmatched(

@@ -345,3 +345,27 @@ def test_the_pool_stays_sorted_and_keeps_what_it_already_holds(
         for r, c, f, g in zip(pool.rows, pool.cols, pool.fits, pool.in_graph, strict=True)
     }
     assert got == expected
+
+
+@FAST
+@given(graphs())
+def test_a_mentors_high_price_is_what_one_place_fewer_would_cost(
+    case: tuple[IntArray, IntArray, IntArray, IntArray, int],
+) -> None:
+    from matchengine.flow import high_prices
+
+    rows, cols, w, cap, n = case
+    graph = Graph(rows, cols, w, cap, n, 0)
+    sol, _, v = solve(graph)
+    by_prices = high_prices(graph, sol, v)
+    # Dijkstra with the prices as potentials and the general relaxation agree.
+    assert np.array_equal(by_prices, high_prices(graph, sol))
+    for j in range(cap.size):
+        if sol.load[j] < cap[j]:
+            assert by_prices[j] == 0
+            continue
+        if cap[j] == 0:
+            continue  # no place to give up
+        fewer = cap.copy()
+        fewer[j] -= 1
+        assert by_prices[j] == sol.value - _reference(rows, cols, w, fewer, n)
