@@ -269,24 +269,27 @@ def _stable_by_key(key: IntArray, start: IntArray) -> IntArray:
 
 @jit
 def _by_row_then_col(rows: IntArray, cols: IntArray, indptr: IntArray) -> IntArray:
-    """Arcs sorted by (row, col): counting sort by row, then each row's few arcs by col.
+    """Arcs sorted by (row, col): a counting sort by col, then a stable one by row.
 
     The same permutation as a stable argsort of ``rows * m + cols`` (no pair repeats), in
     linear time: the graph is re-sorted for every solve, and at 50,000 mentees a full sort
     cost a quarter of a second each time.
     """
-    order = _stable_by_key(rows, indptr)
-    for r in range(indptr.size - 1):
-        lo = indptr[r]
-        hi = indptr[r + 1]
-        for a in range(lo + 1, hi):
-            x = order[a]
-            c = cols[x]
-            b = a - 1
-            while b >= lo and cols[order[b]] > c:
-                order[b + 1] = order[b]
-                b -= 1
-            order[b + 1] = x
+    m = 0
+    for a in range(cols.size):
+        m = max(m, cols[a] + 1)
+    cptr = np.zeros(m + 1, dtype=np.int64)
+    for a in range(cols.size):
+        cptr[cols[a] + 1] += 1
+    for c in range(m):
+        cptr[c + 1] += cptr[c]
+    by_col = _stable_by_key(cols, cptr)
+    nxt = indptr[:-1].copy()
+    order = np.empty(rows.size, dtype=np.int64)
+    for x in by_col:
+        r = rows[x]
+        order[nxt[r]] = x
+        nxt[r] += 1
     return order
 
 
