@@ -73,6 +73,7 @@ def _kernel(
     fit_weight: int,
     theta: int,
     near: int,
+    spare: int,
     a_xyz: F64,
     b_xyz: F64,
     a_loc: BoolArray,
@@ -164,7 +165,9 @@ def _kernel(
                 vj = 0
                 if mode == 1:
                     vj = v[jo]
-                    if vj >= lim:
+                    # The bound covers this mentor's pairs with ``spare`` to spare: see
+                    # ``mentoring._rescan``, which relies on every pair left out being so.
+                    if vj >= lim + spare:
                         continue
                 else:
                     counted += 1

@@ -234,7 +234,7 @@ class Scanner:
             none = np.zeros(0, dtype=np.int64)
             counted = _KERNEL(
                 0, g_mem, g_mptr, g_clo, g_chi, g_col, g_cd, g_ctr, keep, none, none, none, none,
-                0, 0, 0,
+                0, 0, 0, 0,
                 *data, out_col, out_fit, out_count,
             )[3]  # fmt: skip
             return g_mem, out_col, out_fit, out_count, int(counted)
@@ -263,11 +263,14 @@ class Scanner:
         fit_weight: int,
         theta: int,
         near: int,
+        spare: int,
     ) -> Scan:
         """Allowed pairs of ``rows`` with fit >= theta that the duals (u, v) miss by under ``near``.
 
-        A pair weighs ``base[i] + fit_weight * fit``. Only mentors priced below ``limit[i]`` are
-        looked at: the mentee's bound covers the rest (``mentoring._certified_solve``).
+        A pair weighs ``base[i] + fit_weight * fit``. Only mentors priced below
+        ``limit[i] + spare`` are looked at: the mentee's bound covers the rest with ``spare`` to
+        spare (``mentoring._certified_solve``), so every pair left out is covered by
+        ``min(near, spare)`` (``mentoring._rescan`` relies on it).
         """
         out_r: list[IntArray] = []
         out_c: list[IntArray] = []
@@ -280,7 +283,7 @@ class Scanner:
             empty = np.zeros((0, 1), dtype=np.int64)
             r, c, f, k = _KERNEL(
                 1, g_mem, g_mptr, g_clo, g_chi, g_col, g_cd, g_ctr, 0, limit, u, v, base,
-                fit_weight, theta, near,
+                fit_weight, theta, near, spare,
                 *data, empty, empty, np.zeros(0, dtype=np.int64),
             )  # fmt: skip
             return r, c, f, int(k)

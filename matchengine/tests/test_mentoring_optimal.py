@@ -96,6 +96,39 @@ def test_it_stays_optimal_when_candidate_lists_are_cut_short(
     _check(data)
 
 
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=problems(max_mentees=16, max_mentors=8, locks=False), keep=st.integers(1, 3))
+def test_the_final_prices_cover_every_allowed_pair_not_only_the_scored_ones(
+    monkeypatch: pytest.MonkeyPatch, data: dict[str, Any], keep: int
+) -> None:
+    # The proof itself, checked on all pairs: whatever the answer, u_i + v_j >= w(i, j) must
+    # hold for every allowed pair, including those no scan returned (short candidate lists make
+    # the solver lean on its bounds and on skipping mentees whose prices barely moved).
+    import numpy as np
+
+    from matchengine.scoring import score_block
+
+    monkeypatch.setattr(mentoring, "KEEP", keep)
+    monkeypatch.setattr(mentoring, "START", keep)
+    data = dict(data, objective={"waiting_days_per_point": None, "fairness": False})
+    inst = mentoring._instance(parse_mentoring_problem(data))
+    pool = mentoring._first_pool(inst, None)
+    weigh = mentoring._full_weigh(inst)
+    best = mentoring._certified_solve(inst, pool, 0, weigh, None, inst.big)
+    usable = np.flatnonzero(inst.capacity > 0)
+    if not (usable.size and inst.free.size):
+        return
+    fit = score_block(inst.enc, inst.free, usable, inst.scanner.excluded).astype(np.int64)
+    rows, at = np.nonzero(fit >= 0)
+    mentees, mentors = inst.free[rows], usable[at]
+    weight = weigh(mentees, fit[rows, at])
+    assert (best.u[mentees] + best.v[mentors] >= weight).all()
+
+
 @FAST
 @given(problems())
 def test_it_gives_the_same_bytes_whatever_the_input_order(data: dict[str, Any]) -> None:
