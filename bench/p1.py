@@ -5,7 +5,8 @@
 Each solver runs in its own process (``bench/p1_peers.py``) with a time limit and a memory cap;
 peak memory is the process's maximum resident set size. Instances come from the seeded
 generator in ``bench/p1_generate.py`` (half as many mentors as mentees). Prints a Markdown table
-per size; ``--json`` also saves the raw figures.
+per size; ``--json`` also saves the raw figures. With ``--repeat N`` the solvers take turns N
+times and the table shows each one's median run.
 """
 
 from __future__ import annotations
@@ -91,6 +92,17 @@ def run(name: str, path: Path, timeout: float, memory_gb: float) -> dict[str, An
     return result
 
 
+def median_run(done: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median time (the first error if any run failed)."""
+    failed = [r for r in done if "error" in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(done, key=lambda r: r["seconds"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["all_seconds"] = [round(r["seconds"], 2) for r in done]
+    return chosen
+
+
 def table(size: int, results: dict[str, dict[str, Any]]) -> str:
     ours = results["engine"]
     lines = [
@@ -133,6 +145,12 @@ def main() -> None:
     parser.add_argument("--memory-gb", type=float, default=12.0)
     parser.add_argument("--peers", nargs="*", default=PEERS)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per solver, alternating solvers; the table shows each solver's median run",
+    )
     args = parser.parse_args()
     out_dir = HERE / "out"
     out_dir.mkdir(exist_ok=True)
@@ -141,13 +159,23 @@ def main() -> None:
         path = out_dir / f"p1-{size}-seed{args.seed}.json"
         if not path.exists():
             path.write_text(json.dumps(generate(size, seed=args.seed)))
-        results = {"engine": run("engine", path, args.timeout, args.memory_gb)}
-        print(f"engine {size}: {results['engine']}", file=sys.stderr)
-        for name in args.peers:
-            results[name] = run(name, path, args.timeout, args.memory_gb)
-            print(f"{name} {size}: {results[name]}", file=sys.stderr)
-        everything[str(size)] = results
+        # Solvers take turns, so that a machine whose speed drifts slows them all alike.
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(max(1, args.repeat)):
+            for name in ["engine", *args.peers]:
+                if runs.get(name) and "error" in runs[name][-1]:
+                    continue  # out of time or memory once is enough
+                runs.setdefault(name, []).append(run(name, path, args.timeout, args.memory_gb))
+                print(f"{name} {size}: {runs[name][-1]}", file=sys.stderr)
+        results = {name: median_run(done) for name, done in runs.items()}
+        everything[str(size)] = runs
         print(table(size, results), flush=True)
+        if args.repeat > 1:
+            print(flush=True)
+            for name, r in results.items():
+                if "all_seconds" in r:
+                    seconds = ", ".join(f"{x:.2f}" for x in r["all_seconds"])
+                    print(f"* {LABELS[name]}: {seconds} s", flush=True)
         print(flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps(everything, indent=1))
