@@ -64,3 +64,31 @@ def test_the_worker_refuses_a_heartbeat_it_could_not_keep(seconds: str, settings
     with pytest.raises(CommandError, match="--heartbeat-seconds .* out of range") as refused:
         call_command("worker", f"--heartbeat-seconds={seconds}")
     assert refused.value.returncode == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_loads_the_matching_engine_beside_its_tasks(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import matchengine
+
+    settings.TASKS = DB_TASKS
+    loaded = threading.Event()
+    monkeypatch.setattr(matchengine, "warm_up", loaded.set)
+    call_command("worker", "--batch", "--no-periodic")
+    assert loaded.wait(timeout=10)
+
+
+def test_an_engine_that_fails_to_load_does_not_stop_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import matchengine
+    from peercircle.ops.management.commands.worker import warm_up_engine
+
+    def broken() -> None:
+        raise RuntimeError("numba cache unreadable")
+
+    monkeypatch.setattr(matchengine, "warm_up", broken)
+    warm_up_engine()  # logs the failure and returns
