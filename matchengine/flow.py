@@ -22,7 +22,7 @@ import numpy as np
 
 from matchengine._auction import auction
 from matchengine._jit import HAVE_JIT, jit
-from matchengine._ssp import _short_mentors
+from matchengine._ssp import _pop, _short_mentors, _sift_up
 from matchengine._ssp import _solve as _ssp_solve
 from matchengine.scoring import BoolArray, IntArray
 
@@ -496,57 +496,24 @@ def _dijkstra(
 
     Arcs from mentor c (``start[c]`` to ``start[c + 1]``) to the mentors ``src`` whose place c's
     shortest path can free, with non-negative ``reduced`` steps (the step less the change in
-    price); labels are d - v, and every mentor starts at its own label (a multi-source search).
+    price); labels are d - v, and every mentor starts at its own label (a multi-source search),
+    in the exact solver's indexed heap.
     """
     m = d.size
     label = d - v
     done = np.zeros(m, dtype=np.bool_)
-    heap_key = np.empty(m + src.size, dtype=np.int64)
-    heap_node = np.empty(m + src.size, dtype=np.int64)
-    size = 0
+    hd = np.empty(m, dtype=np.int64)
+    hj = np.empty(m, dtype=np.int64)
+    pos = np.full(m, -1, dtype=np.int64)
     for x in range(m):
-        # Sift up: push every mentor with its starting label.
-        k = size
-        size += 1
-        while k > 0:
-            par = (k - 1) >> 1
-            if heap_key[par] < label[x] or (heap_key[par] == label[x] and heap_node[par] < x):
-                break
-            heap_key[k] = heap_key[par]
-            heap_node[k] = heap_node[par]
-            k = par
-        heap_key[k] = label[x]
-        heap_node[k] = x
+        hd[x] = label[x]
+        hj[x] = x
+        _sift_up(hd, hj, pos, x)
+    size = m
     while size > 0:
-        key = heap_key[0]
-        c = heap_node[0]
-        size -= 1
-        last_key = heap_key[size]
-        last_node = heap_node[size]
-        k = 0
-        while True:
-            child = 2 * k + 1
-            if child >= size:
-                break
-            if child + 1 < size and (
-                heap_key[child + 1] < heap_key[child]
-                or (
-                    heap_key[child + 1] == heap_key[child]
-                    and heap_node[child + 1] < heap_node[child]
-                )
-            ):
-                child += 1
-            if heap_key[child] > last_key or (
-                heap_key[child] == last_key and heap_node[child] > last_node
-            ):
-                break
-            heap_key[k] = heap_key[child]
-            heap_node[k] = heap_node[child]
-            k = child
-        heap_key[k] = last_key
-        heap_node[k] = last_node
-        if done[c] or key != label[c]:
-            continue
+        key = hd[0]
+        c = hj[0]
+        size = _pop(hd, hj, pos, size)
         done[c] = True
         for a in range(start[c], start[c + 1]):
             j = src[a]
@@ -555,17 +522,8 @@ def _dijkstra(
             cand = key + reduced[a]
             if cand < label[j]:
                 label[j] = cand
-                k = size
-                size += 1
-                while k > 0:
-                    par = (k - 1) >> 1
-                    if heap_key[par] < cand or (heap_key[par] == cand and heap_node[par] < j):
-                        break
-                    heap_key[k] = heap_key[par]
-                    heap_node[k] = heap_node[par]
-                    k = par
-                heap_key[k] = cand
-                heap_node[k] = j
+                hd[pos[j]] = cand
+                _sift_up(hd, hj, pos, pos[j])
     for x in range(m):
         d[x] = label[x] + v[x]
 
