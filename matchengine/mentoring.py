@@ -147,6 +147,13 @@ def _certified_solve(
     scan_u = np.zeros(n, dtype=np.int64)
     scan_round = np.full(n, -1, dtype=np.int64)
     snaps: dict[int, IntArray] = {}
+    # A pair weighs base[i] + fit_weight * fit, the same in every round.
+    everyone = np.arange(n, dtype=np.int64)
+    base = weigh(everyone, np.zeros(n, dtype=np.int64))
+    one = np.zeros(1, dtype=np.int64)
+    fit_weight = int(weigh(one, one + 1)[0] - weigh(one, one)[0]) if n else 0
+    # In fit points: none when only priorities count (``_fairness``'s searches).
+    spare = SPARE * fit_weight
     while True:
         rounds += 1
         if progress is not None:
@@ -188,12 +195,6 @@ def _certified_solve(
         open_rows = np.flatnonzero(is_free & (pool.bound >= theta))
         limit = np.zeros(n, dtype=np.int64)
         limit[open_rows] = weigh(open_rows, pool.bound[open_rows]) - u[open_rows]
-        everyone = np.arange(n, dtype=np.int64)
-        base = weigh(everyone, np.zeros(n, dtype=np.int64))
-        one = np.zeros(1, dtype=np.int64)
-        fit_weight = int(weigh(one, one + 1)[0] - weigh(one, one)[0]) if n else 0
-        # In fit points: none when only priorities count (``_fairness``'s searches).
-        spare = SPARE * fit_weight
         need = _rescan(
             inst.scanner, open_rows[limit[open_rows] > 0], u, v, scan_u, scan_round, snaps, spare
         )
