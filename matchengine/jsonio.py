@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
+from operator import attrgetter
 from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
@@ -387,21 +389,24 @@ def _fast_people(value: object, role: str) -> list[Person] | None:
                 if text is not None and not text.strip():
                     raise _Doubtful
             person = new(Person)
-            # Set as unpickling does: a frozen dataclass's __init__ costs five times as much,
+            # An empty tuple is cached as itself, which is falsy: ``and`` keeps it without a
+            # call. Set as unpickling does: a frozen dataclass's __init__ costs five times as much,
             # and every field is given here, already checked.
             person.__dict__.update(
                 id=p.id,
-                languages=texts(p.languages) or _fast_texts(p.languages),
-                culture=texts(p.culture) or _fast_texts(p.culture),
+                languages=texts(p.languages) or (p.languages and _fast_texts(p.languages)),
+                culture=texts(p.culture) or (p.culture and _fast_texts(p.culture)),
                 gender=p.gender,
-                gender_preference=None if pref is None else (texts(pref) or _fast_texts(pref)),
-                work_types=texts(p.work_types) or _fast_texts(p.work_types),
-                experience=texts(p.experience) or _fast_texts(p.experience),
-                needs=texts(p.needs) or _fast_texts(p.needs),
-                background=texts(p.background) or _fast_texts(p.background),
+                gender_preference=None
+                if pref is None
+                else (texts(pref) or (pref and _fast_texts(pref))),
+                work_types=texts(p.work_types) or (p.work_types and _fast_texts(p.work_types)),
+                experience=texts(p.experience) or (p.experience and _fast_texts(p.experience)),
+                needs=texts(p.needs) or (p.needs and _fast_texts(p.needs)),
+                background=texts(p.background) or (p.background and _fast_texts(p.background)),
                 location=None if loc is None else Location(loc.lat, loc.lon),
                 travel_limit=p.travel_limit,
-                hours=hours(p.hours) or _fast_hours(p.hours),
+                hours=hours(p.hours) or (p.hours and _fast_hours(p.hours)),
                 personality=p.personality,
                 learning_style=p.learning_style,
                 probation=p.probation,
@@ -414,16 +419,18 @@ def _fast_people(value: object, role: str) -> list[Person] | None:
     return people
 
 
+_ID = attrgetter("id")
+
+
 def _people(value: object, item: str, role: str) -> tuple[Person, ...]:
     people = _fast_people(value, role)
     if people is None:
         people = [_person(raw, f"{item}[{k}]", role) for k, raw in enumerate(_list(value, item))]
-    seen: set[str] = set()
-    for person in people:
-        if person.id in seen:
+    people.sort(key=_ID)
+    for before, person in pairwise(people):
+        if before.id == person.id:
             raise ProblemError(f"{role} {person.id!r}", f"the id appears more than once in {item}")
-        seen.add(person.id)
-    return tuple(sorted(people, key=lambda p: p.id))
+    return tuple(people)
 
 
 def _weights(value: object) -> Weights:

@@ -257,6 +257,8 @@ def _rescan(
 
 def _check_locks(problem: MentoringProblem) -> dict[str, int]:
     """Refuse locked pairs that break a rule; return each mentor's count of locked mentees."""
+    if not problem.locked:
+        return {}
     mentees = {p.id: p for p in problem.mentees}
     mentors = {p.id: p for p in problem.mentors}
     seen: set[str] = set()
@@ -280,6 +282,8 @@ def _check_locks(problem: MentoringProblem) -> dict[str, int]:
 
 
 def _excluded(problem: MentoringProblem) -> dict[int, IntArray]:
+    if not problem.must_not_pair and not problem.history:
+        return {}
     mentee_at = {p.id: k for k, p in enumerate(problem.mentees)}
     mentor_at = {p.id: k for k, p in enumerate(problem.mentors)}
     banned: dict[int, list[int]] = {}
@@ -296,15 +300,19 @@ def _instance(problem: MentoringProblem) -> Instance:
     )
     locked_mentees = {ref.mentee for ref in problem.locked}
     free = np.array(
-        [k for k, p in enumerate(problem.mentees) if p.id not in locked_mentees], dtype=np.int64
+        [k for k, p in enumerate(problem.mentees) if p.id not in locked_mentees]
+        if locked_mentees
+        else range(len(problem.mentees)),
+        dtype=np.int64,
     )
     per_point = problem.objective.waiting_days_per_point
-    priority = np.array(
-        [
-            1 if per_point is None else min(MAX_PRIORITY, 1 + p.waiting_days // per_point)
-            for p in problem.mentees
-        ],
-        dtype=np.int64,
+    priority = (
+        np.ones(len(problem.mentees), dtype=np.int64)
+        if per_point is None
+        else np.array(
+            [min(MAX_PRIORITY, 1 + p.waiting_days // per_point) for p in problem.mentees],
+            dtype=np.int64,
+        )
     )
     big = max(1, free.size) * fit_ceiling(enc) + 1
     nodes = free.size + len(problem.mentors) + 2
@@ -452,11 +460,11 @@ def solve_mentoring(
     sol = final.solution
     used_fits = pool_fit_of(pool, final)
     mentees, mentors = problem.mentees, problem.mentors
-    mentee_at = {p.id: k for k, p in enumerate(mentees)}
-    mentor_at = {p.id: k for k, p in enumerate(mentors)}
-    chosen: list[tuple[int, int, bool]] = [
-        (mentee_at[ref.mentee], mentor_at[ref.mentor], True) for ref in problem.locked
-    ]
+    chosen: list[tuple[int, int, bool]] = []
+    if problem.locked:
+        mentee_at = {p.id: k for k, p in enumerate(mentees)}
+        mentor_at = {p.id: k for k, p in enumerate(mentors)}
+        chosen = [(mentee_at[ref.mentee], mentor_at[ref.mentor], True) for ref in problem.locked]
     chosen += [
         (int(r), int(c), False)
         for r, c in zip(
