@@ -141,7 +141,7 @@ def _prepare(graph: Graph, warm: Warm) -> _Work:
     new_rows, new_cols = pa[graph.rows], pb[graph.cols]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(new_rows, minlength=n), out=indptr[1:])
-    arc_order = _by_row_then_col(new_rows, new_cols, indptr)
+    arc_order = by_row_then_col(new_rows, new_cols, indptr)
     rows, cols = new_rows[arc_order], new_cols[arc_order]
     w = graph.weights.astype(np.int64)[arc_order]
     rptr = np.zeros(m + 1, dtype=np.int64)
@@ -268,7 +268,7 @@ def _stable_by_key(key: IntArray, start: IntArray) -> IntArray:
 
 
 @jit
-def _by_row_then_col(rows: IntArray, cols: IntArray, indptr: IntArray) -> IntArray:
+def by_row_then_col(rows: IntArray, cols: IntArray, indptr: IntArray) -> IntArray:
     """Arcs sorted by (row, col): a counting sort by col, then a stable one by row.
 
     The same permutation as a stable argsort of ``rows * m + cols`` (no pair repeats), in

@@ -37,6 +37,7 @@ from matchengine.flow import (
     Solution,
     Warm,
     auction_prices,
+    by_row_then_col,
     check_duals,
     high_prices,
     low_prices,
@@ -367,22 +368,21 @@ def _first_pool(inst: Instance, progress: Progress | None) -> Pool:
         starts = np.flatnonzero(np.r_[True, np.diff(found.rows) != 0])
         lengths = np.diff(np.r_[starts, found.rows.size])
         rank = rank - np.repeat(starts, lengths)
-    pool = Pool(
-        rows=np.zeros(0, dtype=np.int64),
-        cols=np.zeros(0, dtype=np.int64),
-        fits=np.zeros(0, dtype=np.int64),
-        in_graph=np.zeros(0, dtype=bool),
+    # A scan returns each pair once: sorted by (mentee, mentor) in linear time, where
+    # ``Pool.add`` would sort and merge.
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(found.rows, minlength=n), out=indptr[1:])
+    order = by_row_then_col(found.rows, found.cols, indptr)
+    return Pool(
+        rows=found.rows[order],
+        cols=found.cols[order],
+        fits=found.fits[order],
+        # The START best of each mentee start in the graph.
+        in_graph=(rank < START)[order],
         bound=found.bound,
         scanned_full=np.zeros(n, dtype=bool),
         pairs_scored=found.pairs_scored,
     )
-    m = inst.capacity.size
-    pool.add(found.rows, found.cols, found.fits, m)
-    # pool.add sorted the pairs; mark the START best of each mentee by looking their codes up.
-    code = pool.rows * m + pool.cols
-    start_codes = (found.rows * m + found.cols)[rank < START]
-    pool.in_graph[np.searchsorted(code, start_codes)] = True
-    return pool
 
 
 def _fairness(

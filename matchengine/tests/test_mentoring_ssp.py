@@ -298,14 +298,14 @@ def test_the_auction_leaves_every_mentee_within_eps_of_its_best_place(
 @FAST
 @given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 9)), unique=True, max_size=60))
 def test_the_linear_arc_sorts_match_numpys_stable_sort(pairs: list[tuple[int, int]]) -> None:
-    from matchengine.flow import _by_row_then_col, _stable_by_key
+    from matchengine.flow import _stable_by_key, by_row_then_col
 
     rows = np.array([p[0] for p in pairs], dtype=np.int64)
     cols = np.array([p[1] for p in pairs], dtype=np.int64)
     indptr = np.zeros(8, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=7), out=indptr[1:])
     assert np.array_equal(
-        _by_row_then_col(rows, cols, indptr), np.argsort(rows * 10 + cols, kind="stable")
+        by_row_then_col(rows, cols, indptr), np.argsort(rows * 10 + cols, kind="stable")
     )
     cptr = np.zeros(11, dtype=np.int64)
     np.cumsum(np.bincount(cols, minlength=10), out=cptr[1:])

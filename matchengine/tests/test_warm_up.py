@@ -49,7 +49,7 @@ result = solve_mentoring(MentoringProblem(mentees=mentees, mentors=mentors))
 assert result.matched > 0 and result.unmatched
 after_solve = loaded()
 entry_points = ["auction", "_kernel", "explain_block", "_solve", "_short_mentors",
-                "_by_row_then_col", "_stable_by_key", "_dijkstra"]
+                "by_row_then_col", "_stable_by_key", "_dijkstra"]
 missing = [k for k, v in after_warm_up.items() if k[1] in entry_points and v == 0]
 assert not missing, f"warm_up left kernels unloaded: {missing}"
 assert sum(before_warm_up.values()) == 0, before_warm_up
