@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -200,20 +199,15 @@ def _detail_codes(enc: Encoding, criterion: str, rows: IntArray, cols: IntArray)
         return np.array(
             [number.setdefault(row.tobytes(), len(number)) for row in packed], dtype=np.int64
         )
-    # The others read a field of the mentee (and, for personality, of the mentor): number the
-    # values met.
-    mentees, mentors = enc.problem.mentees, enc.problem.mentors
-    seen: dict[object, int] = {}
+    # The others read a field of the mentee (and, for personality, of the mentor), which the
+    # encoding has numbered.
     if criterion == "personality":
-        own = [seen.setdefault(mentees[r].personality, len(seen)) for r in rows.tolist()]
-        their = [seen.setdefault(mentors[c].personality, len(seen)) for c in cols.tolist()]
-        codes = np.array(own, dtype=np.int64) * (len(seen) + 1) + np.array(their, dtype=np.int64)
+        their = enc.codes_b["personality"]
+        codes = enc.codes_a["personality"][rows] * (int(their.max(initial=0)) + 1) + their[cols]
         return codes
     field = {"gender": "gender_preference", "learning_style": "learning_style"}[criterion]
-    read = attrgetter(field)
-    return np.array(
-        [seen.setdefault(read(mentees[r]), len(seen)) for r in rows.tolist()], dtype=np.int64
-    )
+    codes = enc.codes_a[field][rows]
+    return codes
 
 
 _GENDER_CACHE: dict[int, tuple[Encoding, dict[str, BoolArray]]] = {}

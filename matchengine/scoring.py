@@ -162,6 +162,9 @@ class Encoding:
     scale2: float  # squared chord of distance_scale
     problem: MentoringProblem
     travel_hard: bool
+    #: Per field, each mentee's (mentor's) number for its value: equal numbers, equal values.
+    codes_a: dict[str, IntArray]
+    codes_b: dict[str, IntArray]
 
 
 def _vocab(
@@ -353,7 +356,14 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
         scale2=chord2_of_distance(problem.distance_scale, unit),
         problem=problem,
         travel_hard=problem.hard.travel_limit,
+        codes_a={f: side_a.by(f)[0] for f in _CODED_A},
+        codes_b={f: side_b.by(f)[0] for f in _CODED_B},
     )
+
+
+#: Fields whose values the explanations tell apart by number (``explain._detail_codes``).
+_CODED_A = ("gender_preference", "learning_style", "personality")
+_CODED_B = ("personality",)
 
 
 def fit_ceiling(enc: Encoding) -> int:

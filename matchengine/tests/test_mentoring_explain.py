@@ -187,17 +187,24 @@ def test_a_matching_and_a_compatible_personality_are_told_apart() -> None:
         "mentees": [
             {"id": "ann", "personality": "calm", "learning_style": "doing"},
             {"id": "bob", "personality": "lively", "learning_style": "reading"},
+            # Calm like ann, but her learning style pairs her with a lively mentor: one mentee
+            # personality, two details.
+            {"id": "amy", "personality": "calm", "learning_style": "writing"},
         ],
         "mentors": [
             {"id": "cat", "personality": "calm", "learning_style": "doing", "capacity": 1},
             {"id": "dan", "personality": "calm", "learning_style": "reading", "capacity": 1},
+            {"id": "eve", "personality": "lively", "learning_style": "writing", "capacity": 1},
         ],
     }
     problem = parse_mentoring_problem(data)
-    assert _check_pair_details(problem) >= 4
-    details = {c.detail for p in solve_mentoring(problem).pairs for c in p.criteria}
+    assert _check_pair_details(problem) >= 6
+    pairs = {p.mentee: p for p in solve_mentoring(problem).pairs}
+    details = {c.detail for p in pairs.values() for c in p.criteria}
     assert "both calm" in details
     assert "compatible personalities: lively and calm" in details
+    assert "compatible personalities: calm and lively" in details
+    assert pairs["amy"].mentor == "eve"
 
 
 @SLOW
