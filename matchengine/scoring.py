@@ -268,10 +268,14 @@ def encode(problem: MentoringProblem, mentees: tuple[Person, ...]) -> Encoding:
 
     def gender_rows(side: _Profiles, mentee_side: bool) -> F32:
         people = side.people
-        own_codes, _, own_values = side.by("gender")
-        pref_codes = side.by("gender_preference")[0]
+        own_codes = side.by("gender")[0]
+        pref_codes, _, pref_values = side.by("gender_preference")
+        # One number per (gender, preference): the preference's number is below the count of
+        # preferences, so that count is the step between genders.
         _, firsts, codes = np.unique(
-            own_codes * (len(own_values) + 1) + pref_codes, return_index=True, return_inverse=True
+            own_codes * max(1, len(pref_values)) + pref_codes,
+            return_index=True,
+            return_inverse=True,
         )
         rows = np.zeros((len(firsts), 2 * ng), dtype=np.float32)
         for u, r in enumerate(firsts):

@@ -1,10 +1,15 @@
-"""Grouping people by a field: the fast numbering of tuples gives the plain numbering."""
+"""Encoding people: grouping by a field, and gender rules kept apart for every combination."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matchengine import parse_mentoring_problem
+from matchengine.constraints import pair_violations
+from matchengine.mentoring import _instance
 from matchengine.scoring import _grouped, _grouped_tuples
 
 POOL = [(), ("English",), ("English", "Polish"), ("Polish",), ("Tigrinya", "English")]
@@ -25,3 +30,41 @@ def test_tuples_are_numbered_as_values_whether_or_not_people_share_the_object(
     # Equal numbers for equal values, and only for them.
     for a, b in zip(values, codes.tolist(), strict=True):
         assert keys[b] == a
+
+
+def test_every_gender_and_preference_combination_is_allowed_exactly_as_the_rules_say() -> None:
+    # Seven preferences over three genders: each (gender, preference) must keep its own
+    # encoding. Numbering them with the count of genders as the step once merged a male mentor
+    # without a preference into a female one who accepts only men.
+    genders = ["female", "male", "non-binary"]
+    preferences: list[list[str] | None] = [
+        None,
+        ["female"],
+        ["male"],
+        ["non-binary"],
+        ["female", "male"],
+        ["female", "non-binary"],
+        ["male", "non-binary"],
+    ]
+
+    def people(prefix: str) -> list[dict[str, Any]]:
+        return [
+            {"id": f"{prefix}{g}-{k}", "gender": g, "gender_preference": pref, "capacity": 1}
+            if prefix == "mentor-"
+            else {"id": f"{prefix}{g}-{k}", "gender": g, "gender_preference": pref}
+            for g in genders
+            for k, pref in enumerate(preferences)
+        ]
+
+    problem = parse_mentoring_problem({"mentees": people("mentee-"), "mentors": people("mentor-")})
+    inst = _instance(problem)
+    found = inst.scanner.scan(inst.free, keep=len(problem.mentors))
+    allowed = set(zip(found.rows.tolist(), found.cols.tolist(), strict=True))
+    expected = {
+        (i, j)
+        for i, mentee in enumerate(problem.mentees)
+        for j, mentor in enumerate(problem.mentors)
+        if not pair_violations(problem, mentee, mentor)
+    }
+    assert allowed == expected
+    assert 0 < len(expected) < len(problem.mentees) * len(problem.mentors)
