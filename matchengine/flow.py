@@ -331,7 +331,9 @@ def _seed(
         # New pairs can change which mentors are contested: their prices move by a priority
         # unit, which the finest step would take a price war to cover.
         contested = np.repeat(_short_mentors(indptr, cols, cap, warm.sstart, mate), cap)
-        price -= np.where(price >= unit, unit, 0)
+        # Contested prices are about one unit (a round may have lowered one a little below).
+        was = price >= unit // 2
+        price[was] = np.maximum(price[was] - unit, 0)
         price += np.where(contested, unit, 0)
         cheapest = np.zeros(m, dtype=np.int64)
         if price.size:
@@ -340,9 +342,11 @@ def _seed(
         slot_of = np.full(n, -1, dtype=np.int64)
         held = np.flatnonzero(slot_holder >= 0)
         slot_of[slot_holder[held]] = held
+        # What a mentee's own mentor offers: its cheapest place, which the mentee may take
+        # instead of the one it holds (a place left free may have become cheaper).
         own = np.zeros(n, dtype=np.int64)
         mine = (mate[rows] == cols) & (slot_of[rows] >= 0)
-        own[rows[mine]] = w[mine] - price[slot_of[rows[mine]]]
+        own[rows[mine]] = w[mine] - cheapest[cols[mine]]
         tempted = np.flatnonzero((mate >= 0) & (best > own + AUCTION_END))
         slot_holder[slot_of[tempted]] = -1
         mate[tempted] = -1
