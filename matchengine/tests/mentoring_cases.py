@@ -19,7 +19,7 @@ from matchengine.jsonio import parse_mentoring_problem
 from matchengine.model import CRITERIA, POINTS_PER_UNIT, MentoringProblem, Person
 
 LANGS = ["English", "Polish", "Tigrinya"]
-GENDERS = ["female", "male"]
+GENDERS = ["female", "male", "non-binary"]
 WORK = ["teenagers", "respite", "disabilities"]
 EXPERIENCE = ["questioning-sexuality", "self-harm", "autism"]
 HOURS = [

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matchengine import parse_mentoring_problem
 from matchengine.constraints import pair_violations
 from matchengine.mentoring import _instance
 from matchengine.scoring import _grouped, _grouped_tuples
+from matchengine.tests.mentoring_cases import problems
 
 POOL = [(), ("English",), ("English", "Polish"), ("Polish",), ("Tigrinya", "English")]
 
@@ -68,3 +69,25 @@ def test_every_gender_and_preference_combination_is_allowed_exactly_as_the_rules
     }
     assert allowed == expected
     assert 0 < len(expected) < len(problem.mentees) * len(problem.mentors)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_mentees=14, max_mentors=14, locks=False))
+def test_the_scan_allows_exactly_the_pairs_the_rules_allow(data: dict[str, Any]) -> None:
+    # The compiled scan reads the rules from the encoding; ``pair_violations`` reads them from
+    # the people. Up to 14 a side, people draw enough distinct genders, preferences and
+    # languages to give every combination of them its own row in the encoding.
+    problem = parse_mentoring_problem(data)
+    inst = _instance(problem)
+    found = inst.scanner.scan(inst.free, keep=len(problem.mentors))
+    allowed = set(zip(found.rows.tolist(), found.cols.tolist(), strict=True))
+    banned = {(r.mentee, r.mentor) for r in problem.must_not_pair + problem.history}
+    expected = {
+        (i, j)
+        for i, mentee in enumerate(problem.mentees)
+        for j, mentor in enumerate(problem.mentors)
+        if mentor.capacity > 0
+        and (mentee.id, mentor.id) not in banned
+        and not pair_violations(problem, mentee, mentor)
+    }
+    assert allowed == expected
